@@ -1,0 +1,49 @@
+/// One evdev event (`struct input_event`), as read from a node or a recording.
+public struct InputEvent: Sendable, Hashable {
+    /// Event time in microseconds. Relative or absolute depending on the source;
+    /// only differences are meaningful.
+    public var timeMicroseconds: Int64
+    public var type: UInt16
+    public var code: UInt16
+    public var value: Int32
+
+    public init(timeMicroseconds: Int64 = 0, type: UInt16, code: UInt16, value: Int32) {
+        self.timeMicroseconds = timeMicroseconds
+        self.type = type
+        self.code = code
+        self.value = value
+    }
+}
+
+/// evdev event types and the few codes the bridge interprets (linux/input-event-codes.h).
+public enum EventType {
+    public static let syn: UInt16 = 0x00
+    public static let key: UInt16 = 0x01
+    public static let rel: UInt16 = 0x02
+    public static let abs: UInt16 = 0x03
+    public static let msc: UInt16 = 0x04
+    public static let sw: UInt16 = 0x05
+    public static let led: UInt16 = 0x11
+    public static let snd: UInt16 = 0x12
+    public static let rep: UInt16 = 0x14
+    public static let ff: UInt16 = 0x15
+    public static let pwr: UInt16 = 0x16
+    public static let ffStatus: UInt16 = 0x17
+    /// `EV_MAX`.
+    public static let max: UInt16 = 0x1f
+}
+
+public enum SynCode {
+    public static let report: UInt16 = 0
+    public static let config: UInt16 = 1
+    public static let mtReport: UInt16 = 2
+    public static let dropped: UInt16 = 3
+}
+
+/// Limits of the key code space.
+public enum KeyCode {
+    /// `KEY_MAX`: the highest key code the kernel delivers. It is a valid code (VKB button 80).
+    public static let max: UInt16 = 0x2ff
+    /// Number of key codes, `KEY_CNT`.
+    public static let count = Int(max) + 1
+}

@@ -1,0 +1,43 @@
+/// VKB button numbers (as VKBDevCfg shows them) and their evdev key codes.
+///
+/// hid-input maps HID button n to `0x120 + (n-1)` for 1–16, to `0x2C0 + (n-17)` for
+/// 17–80 (`BTN_TRIGGER_HAPPY1`…, then unnamed codes up to `KEY_MAX` = 0x2FF), and drops
+/// buttons above 80 because their codes would exceed `KEY_MAX`.
+public enum VKBButton {
+    /// The highest button number the kernel delivers.
+    public static let maxDeliverable = 80
+
+    /// Why a button number cannot be used, if it cannot.
+    public enum Problem: Error, Equatable, CustomStringConvertible {
+        case notPositive(Int)
+        case aboveKernelLimit(Int)
+
+        public var description: String {
+            switch self {
+            case .notPositive(let n):
+                return "button \(n) is not a VKB button number (they start at 1)"
+            case .aboveKernelLimit(let n):
+                return "button \(n) cannot be read through evdev: the Linux HID driver maps VKB buttons 1-80 to key codes up to KEY_MAX (0x2ff) and drops buttons above 80, so no event ever arrives for button \(n). Rebind it to a button 1-80 in VKBDevCfg"
+            }
+        }
+    }
+
+    /// The evdev code for VKB button `number`.
+    public static func code(forButton number: Int) -> Result<UInt16, Problem> {
+        switch number {
+        case ..<1: return .failure(.notPositive(number))
+        case 1...16: return .success(UInt16(0x120 + number - 1))
+        case 17...80: return .success(UInt16(0x2C0 + number - 17))
+        default: return .failure(.aboveKernelLimit(number))
+        }
+    }
+
+    /// The VKB button number for an evdev key code, if the code is one hid-input gives a button.
+    public static func button(forCode code: UInt16) -> Int? {
+        switch code {
+        case 0x120...0x12F: return Int(code) - 0x120 + 1
+        case 0x2C0...0x2FF: return Int(code) - 0x2C0 + 17
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,1 @@
+print("vkb-bridge")
