@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Not written yet.")
+
+    func run() async throws {
+        throw ValidationError("'run' is not written yet")
+    }
+}
