@@ -34,20 +34,24 @@ public final class BridgeService: Service, Sendable {
     private let configuration: NIOLockedValueBox<BridgeConfiguration>
     private let completion: Completion
     private let logger: Logger
+    private let observeSender: @Sendable (SenderEvent) -> Void
     private let ended: AsyncStream<Void>
     private let endedContinuation: AsyncStream<Void>.Continuation
 
     /// - Parameters:
     ///   - configPath: re-read on SIGHUP; nil disables reload.
     ///   - observe: extra observer of bridge events (e.g. `monitor`'s printer).
+    ///   - observeSender: extra observer of the sender's events (e.g. `demo`'s timeline).
     public init(
         configuration: BridgeConfiguration,
         configPath: String?,
         watcher: any DeviceWatcher,
         completion: Completion = .never,
         logger: Logger,
-        observe: @escaping @Sendable (Bridge.Observation) -> Void = { _ in }
+        observe: @escaping @Sendable (Bridge.Observation) -> Void = { _ in },
+        observeSender: @escaping @Sendable (SenderEvent) -> Void = { _ in }
     ) {
+        self.observeSender = observeSender
         let sender = ReconnectingSender(configuration: configuration.sender)
         self.sender = sender
         self.watcher = watcher
@@ -161,6 +165,7 @@ public final class BridgeService: Service, Sendable {
 
     private func logSenderEvents() async {
         for await event in sender.events {
+            observeSender(event)
             switch event {
             case .connectionState(let state):
                 switch state {
