@@ -62,7 +62,6 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
-            resources: [.copy("Resources")],
             swiftSettings: strict
         ),
         .executableTarget(

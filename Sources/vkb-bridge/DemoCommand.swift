@@ -31,10 +31,7 @@ struct DemoCommand: AsyncParsableCommand {
             printError("cannot run \(sinkPath): build it first (swift build --product vkb-telemetry-sink) or pass --sink PATH")
             throw ExitCode(2)
         }
-        let runner = DemoRunner(sinkPath: sinkPath, speed: speed) { line in
-            Swift.print(line)
-            fflush(stdout)
-        }
+        let runner = DemoRunner(sinkPath: sinkPath, speed: speed) { printLine($0) }
         guard try await runner.run() else { throw ExitCode(1) }
     }
 

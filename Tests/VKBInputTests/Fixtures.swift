@@ -90,7 +90,7 @@ enum Fixtures {
     static var demoPath: String {
         URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Sources/VKBDaemon/Resources/demo.evemu").path
+            .appendingPathComponent("examples/demo.evemu").path
     }
 }
 

@@ -55,7 +55,7 @@ public struct DemoRunner: Sendable {
         let recording = try EvemuRecording(parsing: DemoRecording.text, path: "demo.evemu")
         let timeline = Timeline(print: print)
         let sinks = SinkTracker(timeline: timeline)
-        let durationSeconds = recording.durationSeconds
+        let durationSeconds = Double(recording.durationMicroseconds) / 1e6
 
         timeline.say("demo", "replaying \(recording.device.name.trimmingCharacters()) (\(recording.device.usbID)), \(Timeline.seconds(durationSeconds)) at speed \(speed)")
         let first = try sinks.start(path: sinkPath, port: 0)
