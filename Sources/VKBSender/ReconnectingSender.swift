@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import VKBShift
@@ -15,7 +16,18 @@ import VKBShift
 ///
 /// All methods are safe from any thread. Work happens on one event loop.
 public final class ReconnectingSender: Sendable {
+    /// States submitted from other threads, waiting for the event loop. Bounded like the
+    /// outbound queue, and drained by one loop task per burst, so a burst of input never
+    /// piles up tasks on the loop.
+    private struct Inbox {
+        var states: [ShiftState] = []
+        var drainScheduled = false
+        var overflows = 0
+    }
+
     private let core: NIOLoopBound<SenderCore>
+    private let inbox = NIOLockedValueBox(Inbox())
+    private let inboxCapacity: Int
     public let eventLoop: EventLoop
     /// Connection changes and reports, in order. One consumer.
     public let events: AsyncStream<SenderEvent>
@@ -23,6 +35,7 @@ public final class ReconnectingSender: Sendable {
 
     public init(configuration: SenderConfiguration, eventLoop: EventLoop = MultiThreadedEventLoopGroup.singleton.next()) {
         self.eventLoop = eventLoop
+        self.inboxCapacity = max(1, configuration.queueCapacity)
         (events, continuation) = AsyncStream.makeStream(of: SenderEvent.self, bufferingPolicy: .bufferingNewest(1024))
         let continuation = continuation
         let core = eventLoop.submit {
@@ -39,10 +52,27 @@ public final class ReconnectingSender: Sendable {
 
     /// Makes `state` the current state and sends it when it can. Never blocks.
     public func submit(_ state: ShiftState) {
-        if eventLoop.inEventLoop {
-            core.value.submit(state)
-        } else {
-            eventLoop.execute { [core] in core.value.submit(state) }
+        let schedule = inbox.withLockedValue { inbox in
+            if inbox.states.count >= inboxCapacity {
+                inbox.states[inbox.states.count - 1] = state
+                inbox.overflows += 1
+            } else {
+                inbox.states.append(state)
+            }
+            defer { inbox.drainScheduled = true }
+            return !inbox.drainScheduled
+        }
+        guard schedule else { return }
+        eventLoop.execute { [core, inbox] in
+            let (states, overflows) = inbox.withLockedValue { inbox in
+                defer {
+                    inbox.states.removeAll(keepingCapacity: true)
+                    inbox.overflows = 0
+                    inbox.drainScheduled = false
+                }
+                return (inbox.states, inbox.overflows)
+            }
+            core.value.submit(states, coalesced: overflows)
         }
     }
 

@@ -70,6 +70,13 @@ final class SenderCore {
         connect()
     }
 
+    /// States from the inbox, in order; `coalesced` intermediate states were already
+    /// dropped there because it was full.
+    func submit(_ states: [ShiftState], coalesced: Int) {
+        if coalesced > 0 { countOverflows(coalesced) }
+        for state in states { submit(state) }
+    }
+
     func submit(_ state: ShiftState) {
         guard !stopped, state != current else { return }
         current = state
@@ -311,11 +318,21 @@ final class SenderCore {
         if queue.count >= max(1, configuration.queueCapacity) {
             // Keep the newest state; the intermediate one is what we lose.
             queue[queue.index(before: queue.endIndex)] = state
-            statistics.queueOverflows += 1
-            let total = statistics.queueOverflows
-            if total & (total - 1) == 0 { publish(.queueOverflow(total: total)) }
+            countOverflows(1)
         } else {
             queue.append(state)
+        }
+    }
+
+    /// Counts coalesced states; reports at powers of two so a long stall logs a handful
+    /// of lines, not one per state.
+    private func countOverflows(_ n: Int) {
+        let before = statistics.queueOverflows
+        statistics.queueOverflows += n
+        let after = statistics.queueOverflows
+        // Report when a power of two was reached or passed.
+        if before == 0 || (after.leadingZeroBitCount < before.leadingZeroBitCount) || after & (after - 1) == 0 {
+            publish(.queueOverflow(total: after))
         }
     }
 
