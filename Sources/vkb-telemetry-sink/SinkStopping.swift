@@ -1,0 +1,2 @@
+/// User inbound event sent to every accepted connection when the sink is told to stop.
+struct SinkStopping: Sendable {}
