@@ -7,7 +7,10 @@ import Synchronization
 ///
 /// The child starts in its own process group, with an empty signal mask and default
 /// signal dispositions (whatever the test runner ignores or blocks does not leak into
-/// it), stdin on `/dev/null`, and no file descriptors but 0, 1 and 2.
+/// it), stdin on `/dev/null`, and no file descriptors but 0, 1 and 2. The own group lets
+/// cleanup kill wrapped programs too (`umockdev-run -- vkb-bridge`); the price is that a
+/// Ctrl-C in the terminal does not reach it, so a test runner killed from outside
+/// (not a failing test) can leave children behind.
 ///
 /// ```swift
 /// let child = try ChildProcess(executable: TestBinaries.sink, arguments: ["--listen", "127.0.0.1:0"])

@@ -9,6 +9,11 @@ import VKBShift
 /// on the same port, like a VKB-Link that was restarted. Records of every run are kept;
 /// `lastState` looks at the current run only, because a restarted server knows nothing.
 ///
+/// The record accessors show the lines captured so far. The sink writes a line before it
+/// acts on the connection (chatter, close, reset), but the harness reads its stdout on
+/// another thread: after anything the client observes, wait (`waitForPackets`,
+/// `waitFor`, …) instead of reading the records straight away.
+///
 /// ```swift
 /// let sink = try await SinkProcess.start()
 /// // … point the bridge at sink.address …
