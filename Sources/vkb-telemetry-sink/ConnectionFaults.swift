@@ -1,6 +1,8 @@
 /// How the sink misbehaves on every connection, to test how a client copes.
 struct ConnectionFaults: Sendable, Equatable {
-    /// Close (FIN) after this many packets.
+    /// Close (FIN) after this many packets; later bytes are not reported. Bytes the client
+    /// sent that the sink has not read yet turn the FIN into an RST (kernel rule), as with
+    /// any server that closes.
     var closeAfter: Int?
     /// Reset (RST, via `SO_LINGER` 0) after this many packets.
     var resetAfter: Int?

@@ -8,8 +8,7 @@ final class ConnectionTable {
     private var open: [Int: Channel] = [:]
     private var stopping = false
 
-    /// Gives `channel` the next connection number. Once stopping, the channel is told
-    /// to stop as soon as it becomes active.
+    /// Gives `channel` the next connection number and keeps it until it closes.
     func register(_ channel: Channel) -> Int {
         let id = nextID
         nextID += 1
@@ -19,7 +18,7 @@ final class ConnectionTable {
         return id
     }
 
-    /// Whether new connections must be closed at once.
+    /// Whether the sink is stopping; connections accepted now are closed unregistered.
     var isStopping: Bool { stopping }
 
     /// Tells every open connection to close; completes when all are closed.

@@ -37,12 +37,11 @@ final class SinkServer {
                 .childChannelOption(ChannelOptions.autoRead, value: !faults.stall)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // Accepted while stopping: failing here makes NIO close it unregistered.
+                        guard !table.value.isStopping else { throw SinkStopping() }
                         let id = table.value.register(channel)
                         let handler = SinkConnectionHandler(id: id, faults: faults, decoder: decoder, log: log)
                         try channel.pipeline.syncOperations.addHandler(handler)
-                        if table.value.isStopping {
-                            channel.pipeline.syncOperations.fireUserInboundEventTriggered(SinkStopping())
-                        }
                     }
                 }
             let listener: Channel

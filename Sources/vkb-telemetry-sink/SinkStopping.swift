@@ -1,2 +1,3 @@
-/// User inbound event sent to every accepted connection when the sink is told to stop.
-struct SinkStopping: Sendable {}
+/// The sink was told to stop: sent as a user inbound event to every accepted connection,
+/// and thrown for a connection accepted after that.
+struct SinkStopping: Error {}
