@@ -172,6 +172,8 @@ public final class BridgeService: Service, Sendable {
                 case .connected, .stopped, .connecting: logger.notice("\(state)")
                 case .disconnected, .reconnecting: logger.warning("\(state)")
                 }
+            case .attemptFailed(let attempt, let reason, let delay):
+                logger.debug("connect attempt \(attempt) failed (\(reason)); next in \(delay) ms")
             case .outageBegan(let reason):
                 logger.warning("server unreachable (\(reason)); retrying until it is back")
             case .outageContinues(let seconds, let attempts, let reason):
