@@ -83,6 +83,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // `make bench`: events per second through parse + map (not a product).
+        .executableTarget(
+            name: "ReplayThroughput",
+            dependencies: ["VKBInput", "VKBShift"],
+            path: "Benchmarks/ReplayThroughput",
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "VKBInputTests", dependencies: ["VKBInput"], swiftSettings: strict),
         .testTarget(name: "VKBShiftTests", dependencies: ["VKBShift"], swiftSettings: strict),
         .testTarget(name: "VKBWireTests", dependencies: ["VKBWire"], swiftSettings: strict),

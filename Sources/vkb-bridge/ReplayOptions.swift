@@ -1,10 +1,18 @@
 import ArgumentParser
 import VKBInput
 
-/// `--replay REC… [--speed X] [--loop]`, shared by `run` and `monitor`.
+/// `--replay REC… [--speed X] [--loop]` and `--input-fifo PATH…`, shared by `run` and
+/// `monitor`: devices that are not found through udev.
 struct ReplayOptions: ParsableArguments {
     @Option(name: .customLong("replay"), help: ArgumentHelp("Replay an evemu recording as a device (repeatable).", valueName: "recording"))
     var paths: [String] = []
+
+    @Option(
+        name: .customLong("input-fifo"),
+        help: ArgumentHelp(
+            "Read raw struct input_event records from a FIFO or file as a device (repeatable). Used by `make bench`; open the FIFO's write end first.",
+            valueName: "path"))
+    var fifoPaths: [String] = []
 
     @Option(help: "Replay speed: 1 = recorded timing, 2 = twice as fast, 0 = as fast as possible.")
     var speed: Double = 1
@@ -16,11 +24,19 @@ struct ReplayOptions: ParsableArguments {
         guard speed.isFinite, speed >= 0 else { throw ValidationError("--speed must be 0 or a positive number, got \(speed)") }
     }
 
-    /// A watcher over the recordings, or nil when none was given. Every recording is
-    /// parsed before anything is replayed, so a bad one stops the start.
+    /// A watcher over the recordings and streams, or nil when none was given. Every
+    /// recording is parsed before anything is replayed, so a bad one stops the start.
     func makeWatcher() throws -> (any DeviceWatcher)? {
-        guard !paths.isEmpty else { return nil }
+        guard !paths.isEmpty || !fifoPaths.isEmpty else { return nil }
         var sources: [any DeviceSource] = []
+        for path in fifoPaths {
+            do {
+                sources.append(try InputEventStreamSource(path: path))
+            } catch {
+                printError("\(error)")
+                throw ExitCode(2)
+            }
+        }
         for path in paths {
             do {
                 let recording = try EvemuRecording(contentsOfFile: path)
