@@ -1,13 +1,15 @@
 // The harness's clock, input device and server for `make bench` (driven by bench.py).
 //
-//   benchtool session NAME:FIFO ...
+//   benchtool session NAME:FIFO[:masked] ...
 //       Writes raw struct input_event frames into each relay's FIFO (the device) and is
-//       the TCP server each relay sends to (one listening port per relay). Prints
+//       the TCP server each relay sends to (one listening port per relay). A masked
+//       relay gets what evdev queues for a client that set EVIOCSMASK to EV_KEY only:
+//       key events and their SYN_REPORT, and nothing at all for axis-only frames. Prints
 //       {"ports": {...}}, then obeys one command per line on stdin, answering one JSON
 //       line each:
 //         accept                       wait for every relay to connect
 //         latency N WARMUP GMIN GMAX OUT
-//                                      N timed state changes per relay, interleaved
+//                                      N timed state changes per unmasked relay, interleaved
 //                                      across relays, a random GMIN..GMAX µs pause before
 //                                      each; writes OUT.NAME (one latency in ns a line)
 //         flood SECONDS HZ AXES BUTTON_MS
@@ -123,6 +125,7 @@ struct link {
     size_t have;
     long packets, unexpected, dropped_frames;
     int last;                 /* last state received, -1 none */
+    int masked;               /* EVIOCSMASK emulation: only EV_KEY and their SYN_REPORT */
 };
 
 static struct link links[MAX_LINKS];
@@ -169,7 +172,24 @@ static uint64_t await_state(struct link *l, int want, int timeout_ms, int count_
     }
 }
 
+/* What evdev queues for a client whose event mask lets only EV_KEY through: other types
+ * are dropped, and a SYN_REPORT that would close an empty frame is not queued. */
+static size_t mask_frame(struct input_event *out, const struct input_event *e, size_t n) {
+    size_t k = 0, since_report = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].type == EV_KEY) { out[k++] = e[i]; since_report++; }
+        else if (e[i].type == EV_SYN && e[i].code == SYN_REPORT && since_report) { out[k++] = e[i]; since_report = 0; }
+    }
+    return k;
+}
+
 static void write_frame(struct link *l, struct input_event *e, size_t n) {
+    struct input_event masked[32];
+    if (l->masked) {
+        n = mask_frame(masked, e, n);
+        if (n == 0) return;
+        e = masked;
+    }
     ssize_t w = write(l->fifo, e, n * sizeof *e);
     if (w < 0 && errno == EAGAIN) { l->dropped_frames++; return; }  /* the relay fell behind */
     if (w != (ssize_t)(n * sizeof *e)) die("%s: write to FIFO: %s", l->name, strerror(errno));
@@ -182,8 +202,11 @@ static uint64_t next_random(void) {
 }
 
 static void cmd_latency(long n, long warmup, long gmin_us, long gmax_us, const char *out) {
-    FILE *files[MAX_LINKS];
+    FILE *files[MAX_LINKS] = { 0 };
+    int timed[MAX_LINKS], ntimed = 0;
     for (int i = 0; i < nlinks; i++) {
+        if (links[i].masked) continue;
+        timed[ntimed++] = i;
         char path[540];
         snprintf(path, sizeof path, "%.500s.%.31s", out, links[i].name);
         files[i] = fopen(path, "w");
@@ -193,13 +216,13 @@ static void cmd_latency(long n, long warmup, long gmin_us, long gmax_us, const c
     struct input_event e[3];
     int order[MAX_LINKS];
     for (long round = 0; round < warmup + n; round++) {
-        /* Each round probes every relay once, in a fresh random order. */
-        for (int i = 0; i < nlinks; i++) order[i] = i;
-        for (int i = nlinks - 1; i > 0; i--) {
+        /* Each round probes every unmasked relay once, in a fresh random order. */
+        for (int i = 0; i < ntimed; i++) order[i] = timed[i];
+        for (int i = ntimed - 1; i > 0; i--) {
             int j = (int)(next_random() % (uint64_t)(i + 1));
             int t = order[i]; order[i] = order[j]; order[j] = t;
         }
-        for (int k = 0; k < nlinks; k++) {
+        for (int k = 0; k < ntimed; k++) {
             struct link *l = &links[order[k]];
             uint64_t gap = (uint64_t)gmin_us * 1000u + next_random() % ((uint64_t)(gmax_us - gmin_us + 1) * 1000u);
             sleep_until(now_ns() + gap);
@@ -213,9 +236,10 @@ static void cmd_latency(long n, long warmup, long gmin_us, long gmax_us, const c
         }
     }
     printf("{\"latency\": {");
-    for (int i = 0; i < nlinks; i++) {
+    for (int k = 0; k < ntimed; k++) {
+        int i = timed[k];
         fclose(files[i]);
-        printf("%s\"%s\": {\"samples\": %ld, \"unexpected\": %ld, \"dropped\": %ld}", i ? ", " : "",
+        printf("%s\"%s\": {\"samples\": %ld, \"unexpected\": %ld, \"dropped\": %ld}", k ? ", " : "",
                links[i].name, n, links[i].unexpected, links[i].dropped_frames);
     }
     printf("}}\n");
@@ -289,9 +313,15 @@ static int session(int argc, char **argv) {
         char *colon = strchr(argv[i], ':');
         if (!colon) die("expected NAME:FIFO, got %s", argv[i]);
         snprintf(l->name, sizeof l->name, "%.*s", (int)(colon - argv[i]), argv[i]);
+        char *path = colon + 1;
+        size_t len = strlen(path);
+        if (len > 7 && strcmp(path + len - 7, ":masked") == 0) {
+            path[len - 7] = 0;
+            l->masked = 1;
+        }
         /* O_RDWR: the FIFO has a writer from now on, so relays never see end of file. */
-        l->fifo = open(colon + 1, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-        if (l->fifo < 0) die("open %s: %s", colon + 1, strerror(errno));
+        l->fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (l->fifo < 0) die("open %s: %s", path, strerror(errno));
         l->listener = listen_on(0);
         l->sock = -1;
         l->last = -1;

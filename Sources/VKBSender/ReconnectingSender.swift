@@ -16,18 +16,12 @@ import VKBShift
 ///
 /// All methods are safe from any thread. Work happens on one event loop.
 public final class ReconnectingSender: Sendable {
-    /// States submitted from other threads, waiting for the event loop. Bounded like the
-    /// outbound queue, and drained by one loop task per burst, so a burst of input never
-    /// piles up tasks on the loop.
-    private struct Inbox {
-        var states: [ShiftState] = []
-        var drainScheduled = false
-        var overflows = 0
-    }
-
-    private let core: NIOLoopBound<SenderCore>
-    private let inbox = NIOLockedValueBox(Inbox())
-    private let inboxCapacity: Int
+    private let core: NIOLoopBoundBox<SenderCore>
+    /// States on their way to the loop, and the direct lane (see `SenderHandoff`).
+    /// Bounded like the outbound queue, and drained by one loop task per burst, so a
+    /// burst of input never piles up tasks on the loop.
+    private let handoff: NIOLockedValueBox<SenderHandoff>
+    private let handoffCapacity: Int
     public let eventLoop: EventLoop
     /// Connection changes and reports, in order. One consumer.
     public let events: AsyncStream<SenderEvent>
@@ -35,14 +29,16 @@ public final class ReconnectingSender: Sendable {
 
     public init(configuration: SenderConfiguration, eventLoop: EventLoop = MultiThreadedEventLoopGroup.singleton.next()) {
         self.eventLoop = eventLoop
-        self.inboxCapacity = max(1, configuration.queueCapacity)
+        self.handoffCapacity = max(1, configuration.queueCapacity)
+        let handoff = NIOLockedValueBox(SenderHandoff())
+        self.handoff = handoff
         (events, continuation) = AsyncStream.makeStream(of: SenderEvent.self, bufferingPolicy: .bufferingNewest(1024))
         let continuation = continuation
-        let core = eventLoop.submit {
-            NIOLoopBound(SenderCore(loop: eventLoop, configuration: configuration) { continuation.yield($0) }, eventLoop: eventLoop)
-        }
-        // Construction is synchronous for callers; the loop is idle at this point.
-        self.core = try! core.wait()
+        // Handed to the loop without waiting for it: callers may themselves run on an
+        // event loop (Swift concurrency on NIO's threads), where blocking is forbidden.
+        self.core = NIOLoopBoundBox.makeBoxSendingValue(
+            SenderCore(loop: eventLoop, configuration: configuration, handoff: handoff) { continuation.yield($0) },
+            eventLoop: eventLoop)
     }
 
     /// Starts connecting. Returns at once.
@@ -50,30 +46,13 @@ public final class ReconnectingSender: Sendable {
         run { $0.start() }
     }
 
-    /// Makes `state` the current state and sends it when it can. Never blocks.
+    /// Makes `state` the current state and sends it when it can. Never blocks: on an
+    /// idle connection the packet is written by the calling thread (one non-blocking
+    /// `send`), otherwise the state is handed to the event loop.
     public func submit(_ state: ShiftState) {
-        let schedule = inbox.withLockedValue { inbox in
-            if inbox.states.count >= inboxCapacity {
-                inbox.states[inbox.states.count - 1] = state
-                inbox.overflows += 1
-            } else {
-                inbox.states.append(state)
-            }
-            defer { inbox.drainScheduled = true }
-            return !inbox.drainScheduled
-        }
-        guard schedule else { return }
-        eventLoop.execute { [core, inbox] in
-            let (states, overflows) = inbox.withLockedValue { inbox in
-                defer {
-                    inbox.states.removeAll(keepingCapacity: true)
-                    inbox.overflows = 0
-                    inbox.drainScheduled = false
-                }
-                return (inbox.states, inbox.overflows)
-            }
-            core.value.submit(states, coalesced: overflows)
-        }
+        let capacity = handoffCapacity
+        guard handoff.withLockedValue({ $0.submit(state, capacity: capacity) }) else { return }
+        eventLoop.execute { [core] in core.value.drainHandoff() }
     }
 
     /// Applies a new configuration; reconnects only if the endpoint or socket settings changed.

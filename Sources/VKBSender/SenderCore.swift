@@ -1,4 +1,5 @@
 import Glibc
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import VKBShift
@@ -19,6 +20,11 @@ final class SenderCore {
         var ackPoll: Scheduled<Void>?
         var ackPollDelayMilliseconds = SenderCore.firstAckPollMilliseconds
         var refresh: Scheduled<Void>?
+        /// A duplicate of the socket, lent to submitting threads while the direct lane is
+        /// open; -1 if it could not be found (then every write goes through NIO).
+        var directFD: Int32 = -1
+        /// NIO writes not completed yet: the lane stays closed until they are.
+        var writesInFlight = 0
 
         init(channel: Channel) {
             self.channel = channel
@@ -39,6 +45,7 @@ final class SenderCore {
     private(set) var configuration: SenderConfiguration
     private var backoff: Backoff
     private let publish: (SenderEvent) -> Void
+    private let handoff: NIOLockedValueBox<SenderHandoff>
 
     private var current = ShiftState.clear
     private var connection: Connection?
@@ -55,10 +62,14 @@ final class SenderCore {
     private var statistics = SenderStatistics()
     private var deliveryWaiters: [EventLoopPromise<Void>] = []
 
-    init(loop: EventLoop, configuration: SenderConfiguration, publish: @escaping (SenderEvent) -> Void) {
+    init(
+        loop: EventLoop, configuration: SenderConfiguration, handoff: NIOLockedValueBox<SenderHandoff>,
+        publish: @escaping (SenderEvent) -> Void
+    ) {
         self.loop = loop
         self.configuration = configuration
         self.backoff = Backoff(policy: configuration.backoff)
+        self.handoff = handoff
         self.publish = publish
     }
 
@@ -71,11 +82,61 @@ final class SenderCore {
         connect()
     }
 
-    /// States from the inbox, in order; `coalesced` intermediate states were already
-    /// dropped there because it was full.
-    func submit(_ states: [ShiftState], coalesced: Int) {
-        if coalesced > 0 { countOverflows(coalesced) }
-        for state in states { submit(state) }
+    /// The scheduled task of `ReconnectingSender.submit`: takes in what the handoff holds,
+    /// then opens the direct lane if the connection is idle.
+    func drainHandoff() {
+        let taken = handoff.withLockedValue { h in
+            h.drainScheduled = false
+            return h.take()
+        }
+        absorb(taken)
+        openLaneIfIdle()
+    }
+
+    /// Records packets written on the lane and submits states kept for the loop, in order.
+    private func absorb(_ taken: (written: [(state: ShiftState, unsent: Int)], states: [ShiftState], overflows: Int)) {
+        for (state, unsent) in taken.written {
+            current = state
+            statistics.currentState = state
+            guard let connection else { continue }
+            record(state, on: connection)
+            statistics.packetsWrittenDirectly += 1
+            if unsent > 0 {
+                // The kernel took only the head of this packet: its tail must come next.
+                let bytes = VKBShiftBitmapPacket(state: state, header: configuration.header, command: configuration.command).bytes
+                var buffer = connection.channel.allocator.buffer(capacity: unsent)
+                buffer.writeBytes(bytes.suffix(unsent))
+                writeThroughNIO(buffer, on: connection, flush: true)
+            }
+        }
+        if taken.overflows > 0 { countOverflows(taken.overflows) }
+        for state in taken.states { submit(state) }
+    }
+
+    /// Lends the connection's socket to submitting threads when nothing is pending: no
+    /// NIO write in flight, nothing queued here or in the handoff.
+    private func openLaneIfIdle() {
+        guard !stopped, let connection, connection.directFD >= 0, connection.writesInFlight == 0, queue.isEmpty,
+            connection.channel.isActive, connection.channel.isWritable
+        else { return }
+        let fd = connection.directFD
+        let (header, command) = (configuration.header, configuration.command)
+        handoff.withLockedValue { h in
+            // Anything pending means a drain is scheduled; it opens the lane after.
+            guard h.directFD < 0, h.states.isEmpty, h.written.isEmpty else { return }
+            h.directFD = fd
+            h.header = header
+            h.command = command
+        }
+    }
+
+    /// Takes the lane back before the loop writes by itself, and records what was
+    /// written on it, so nothing the loop writes can overtake a newer state.
+    private func closeLane() {
+        absorb(handoff.withLockedValue { h in
+            h.directFD = -1
+            return h.take()
+        })
     }
 
     func submit(_ state: ShiftState) {
@@ -91,6 +152,7 @@ final class SenderCore {
     }
 
     func snapshot() -> SenderStatistics {
+        absorb(handoff.withLockedValue { $0.take() })
         var s = statistics
         s.queued = queue.count
         s.isConnected = connection != nil
@@ -103,11 +165,14 @@ final class SenderCore {
     func whenDelivered() -> EventLoopFuture<Void> {
         let promise = loop.makePromise(of: Void.self)
         deliveryWaiters.append(promise)
+        absorb(handoff.withLockedValue { $0.take() })
         checkDelivered()
         return promise.futureResult
     }
 
     func update(_ new: SenderConfiguration) {
+        closeLane()  // the packet bytes may change
+        defer { openLaneIfIdle() }
         let reconnect = new.needsReconnect(comparedTo: configuration)
         configuration = new
         backoff = Backoff(policy: new.backoff)
@@ -126,6 +191,7 @@ final class SenderCore {
     /// leave, then closes the connection.
     func stop(sending final: ShiftState?) -> EventLoopFuture<Void> {
         guard !stopped else { return loop.makeSucceededVoidFuture() }
+        closeLane()
         stopped = true
         generation += 1
         retry?.cancel()
@@ -147,6 +213,8 @@ final class SenderCore {
 
     private func finishStopping() {
         if let connection {
+            closeLane()
+            closeDirectFD(connection)
             self.connection = nil
             connection.ackPoll?.cancel()
             connection.refresh?.cancel()
@@ -211,6 +279,11 @@ final class SenderCore {
 
     private func connected(_ channel: Channel) {
         let connection = Connection(channel: channel)
+        if let local = channel.localAddress, let remote = channel.remoteAddress {
+            connection.directFD = ConnectedSocket.duplicate(local: local, remote: remote)
+        }
+        // States submitted while disconnected: the newest becomes `current`, sent first.
+        absorb(handoff.withLockedValue { $0.take() })
         self.connection = connection
         statistics.connections += 1
         statistics.isConnected = true
@@ -237,7 +310,8 @@ final class SenderCore {
         let interval = TimeAmount.milliseconds(Int64(configuration.refreshIntervalMilliseconds))
         connection.refresh = loop.assumeIsolated().scheduleTask(in: interval) { [self] in
             guard self.connection === connection else { return }
-            if queue.isEmpty { write(current, on: connection, flush: true) }
+            closeLane()
+            if queue.isEmpty, self.connection === connection { write(current, on: connection, flush: true) }
             scheduleRefresh(connection)
         }
     }
@@ -280,6 +354,8 @@ final class SenderCore {
 
     func connectionLost(_ channel: Channel, reason: String) {
         guard let connection, connection.channel === channel else { return }
+        // No more direct writes into a connection known to be dead.
+        closeLane()
         // Read the kernel's ack count while the socket still exists, so the report
         // of unacknowledged packets is as exact as it can be.
         TCPAcknowledgement.bytesAcknowledged(on: channel).assumeIsolated().whenSuccess { [self] acked in
@@ -291,6 +367,13 @@ final class SenderCore {
     }
 
     private func drop(_ connection: Connection, reason: String, reportOutage: Bool) {
+        // Lane writes went to this connection: record them before it is reported.
+        let taken = handoff.withLockedValue { h in
+            h.directFD = -1
+            return h.take()
+        }
+        absorb((taken.written.map { ($0.state, 0) }, [], taken.overflows))
+        closeDirectFD(connection)
         self.connection = nil
         statistics.isConnected = false
         connection.ackPoll?.cancel()
@@ -304,6 +387,13 @@ final class SenderCore {
         }
         setState(.disconnected(reason: reason))
         if reportOutage { beginOrContinueOutage(reason: reason) }
+        for state in taken.states { submit(state) }
+    }
+
+    private func closeDirectFD(_ connection: Connection) {
+        guard connection.directFD >= 0 else { return }
+        close(connection.directFD)
+        connection.directFD = -1
     }
 
     func received(bytes: Int) {
@@ -344,6 +434,8 @@ final class SenderCore {
         }
     }
 
+    /// Writes through NIO. The lane must be closed (it is whenever states reach the
+    /// loop, and `closeLane()` takes it back before the loop writes on its own).
     private func write(_ state: ShiftState, on connection: Connection, flush: Bool) {
         var buffer = connection.channel.allocator.buffer(capacity: VKBShiftBitmapPacket.size)
         let packet = VKBShiftBitmapPacket(state: state, header: configuration.header, command: configuration.command)
@@ -351,15 +443,30 @@ final class SenderCore {
             packet.encode(into: raw)
             return VKBShiftBitmapPacket.size
         }
-        if flush {
-            connection.channel.writeAndFlush(buffer, promise: nil)
-        } else {
-            connection.channel.write(buffer, promise: nil)
-        }
+        writeThroughNIO(buffer, on: connection, flush: flush)
+        record(state, on: connection)
+    }
+
+    /// Counts a written packet and starts acknowledgement tracking.
+    private func record(_ state: ShiftState, on connection: Connection) {
         connection.bytesWritten += UInt64(VKBShiftBitmapPacket.size)
         connection.unacknowledged.append((connection.bytesWritten, state))
         statistics.packetsWritten += 1
         scheduleAckPoll(connection)
+    }
+
+    private func writeThroughNIO(_ buffer: ByteBuffer, on connection: Connection, flush: Bool) {
+        connection.writesInFlight += 1
+        let promise = loop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { [self] _ in
+            connection.writesInFlight -= 1
+            if self.connection === connection { openLaneIfIdle() }
+        }
+        if flush {
+            connection.channel.writeAndFlush(buffer, promise: promise)
+        } else {
+            connection.channel.write(buffer, promise: promise)
+        }
     }
 
     private func scheduleAckPoll(_ connection: Connection) {

@@ -1,7 +1,6 @@
 import ArgumentParser
 
 /// `vkb-bridge`: the daemon and its tools.
-@main
 struct VKBBridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vkb-bridge",

@@ -52,7 +52,7 @@ public final class BridgeService: Service, Sendable {
         observeSender: @escaping @Sendable (SenderEvent) -> Void = { _ in }
     ) {
         self.observeSender = observeSender
-        let sender = ReconnectingSender(configuration: configuration.sender)
+        let sender = ReconnectingSender(configuration: configuration.sender, eventLoop: DaemonThreads.senderLoop)
         self.sender = sender
         self.watcher = watcher
         self.configPath = configPath
