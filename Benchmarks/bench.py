@@ -470,6 +470,8 @@ def evaluate(results, args):
     for k in ("c", "py"):
         out(f"   {'vkb-bridge / ' + k:22} {ratio(L['vkb']['p50_us'], L[k]['p50_us']):>9} "
             f"{ratio(L['vkb']['p99_us'], L[k]['p99_us']):>9} {ratio(L['vkb']['max_us'], L[k]['max_us']):>9}")
+    out(f"   {'vkb-bridge − c':22} {L['vkb']['p50_us'] - L['c']['p50_us']:+9.1f} {L['vkb']['p99_us'] - L['c']['p99_us']:+9.1f}"
+        "   (what vkb-bridge adds to the limit)")
     target(L["vkb"]["p99_us"] <= 1.5 * L["c"]["p99_us"],
            f"latency p99 ≤ 1.5× the C relay's: {L['vkb']['p99_us'] / L['c']['p99_us']:.2f}×")
     target(L["vkb"]["p99_us"] <= 100, f"latency p99 ≤ 100 µs: {L['vkb']['p99_us']:.1f} µs")

@@ -25,6 +25,8 @@ final class SenderCore {
         var directFD: Int32 = -1
         /// NIO writes not completed yet: the lane stays closed until they are.
         var writesInFlight = 0
+        /// The read side saw the end: the lane never opens again on this connection.
+        var lost = false
 
         init(channel: Channel) {
             self.channel = channel
@@ -116,8 +118,8 @@ final class SenderCore {
     /// Lends the connection's socket to submitting threads when nothing is pending: no
     /// NIO write in flight, nothing queued here or in the handoff.
     private func openLaneIfIdle() {
-        guard !stopped, let connection, connection.directFD >= 0, connection.writesInFlight == 0, queue.isEmpty,
-            connection.channel.isActive, connection.channel.isWritable
+        guard !stopped, let connection, !connection.lost, connection.directFD >= 0, connection.writesInFlight == 0,
+            queue.isEmpty, connection.channel.isActive, connection.channel.isWritable
         else { return }
         let fd = connection.directFD
         let (header, command) = (configuration.header, configuration.command)
@@ -355,6 +357,7 @@ final class SenderCore {
     func connectionLost(_ channel: Channel, reason: String) {
         guard let connection, connection.channel === channel else { return }
         // No more direct writes into a connection known to be dead.
+        connection.lost = true
         closeLane()
         // Read the kernel's ack count while the socket still exists, so the report
         // of unacknowledged packets is as exact as it can be.
