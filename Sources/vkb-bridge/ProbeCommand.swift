@@ -39,14 +39,7 @@ struct ProbeCommand: AsyncParsableCommand {
 
     func run() async throws {
         var sender = SenderConfiguration()
-        if let config {
-            do {
-                sender = try ConfigurationLoader.load(path: config).sender
-            } catch {
-                printError(error.description)
-                throw ExitCode(2)
-            }
-        }
+        if let config { sender = try loadConfigurationOrExit(config).sender }
         if let host { sender.host = host }
         if let port { sender.port = port }
         let state = sendState.flatMap(ShiftState.init(parsing:))
