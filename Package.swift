@@ -59,15 +59,15 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
-            resources: [.copy("Resources")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "vkb-bridge",
             dependencies: [
-                "VKBDaemon",
+                "VKBDaemon", "VKBSender", "VKBShift", "VKBInput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "VKBDaemonTests", dependencies: ["VKBDaemon"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VKBWire", "VKBInput"],
+            dependencies: ["VKBWire", "VKBShift", "VKBInput"],
             swiftSettings: strict
         ),
     ]

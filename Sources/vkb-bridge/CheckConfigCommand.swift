@@ -1,9 +1,18 @@
 import ArgumentParser
+import VKBDaemon
 
-struct CheckConfigCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "check-config", abstract: "Not written yet.")
+/// `vkb-bridge check-config FILE`: validates a config and summarises it.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check a config file: exit 0 with a summary, or list every error with file:line."
+    )
 
-    func run() async throws {
-        throw ValidationError("'check-config' is not written yet")
+    @Argument(help: "The config file (TOML).")
+    var file: String
+
+    func run() throws {
+        let config = try loadConfigurationOrExit(file)
+        print(ConfigurationSummary(config).text(file: file))
     }
 }
