@@ -8,6 +8,8 @@ import NIOConcurrencyHelpers
 /// inode), each line starts with a `<N>` syslog priority prefix, which journald strips and
 /// stores as `PRIORITY=`; the journal adds time stamps itself. Anywhere else, lines carry a
 /// local time stamp and the level in words. Metadata follows the message as `key=value`.
+/// The logger's label leads the message unless it is just the program's name, which the
+/// journal records anyway (`SYSLOG_IDENTIFIER`).
 public struct JournalLogHandler: LogHandler {
     /// How lines are written.
     public enum Style: Sendable, Hashable {
@@ -22,6 +24,8 @@ public struct JournalLogHandler: LogHandler {
 
     public let label: String
     public let style: Style
+    /// The label as printed: empty when it is the program's name.
+    private let shownLabel: String
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -34,10 +38,12 @@ public struct JournalLogHandler: LogHandler {
         style: Style,
         logLevel: Logger.Level = .info,
         metadataProvider: Logger.MetadataProvider? = nil,
+        programName: String = JournalLogHandler.programName,
         clock: @escaping @Sendable () -> timespec = JournalLogHandler.realtime,
         output: @escaping Output
     ) {
         self.label = label
+        self.shownLabel = label == programName ? "" : label
         self.style = style
         self.logLevel = logLevel
         self.metadataProvider = metadataProvider
@@ -67,7 +73,7 @@ public struct JournalLogHandler: LogHandler {
         let time = style == .terminal ? clock() : timespec()
         output(
             Self.format(
-                style: style, level: event.level, label: label, message: event.message.description,
+                style: style, level: event.level, label: shownLabel, message: event.message.description,
                 metadata: merged, time: time, utc: false))
     }
 
@@ -88,6 +94,9 @@ public struct JournalLogHandler: LogHandler {
         guard fstat(fileDescriptor, &info) == 0 else { return false }
         return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
     }
+
+    /// The running executable's file name (`vkb-bridge`).
+    public static let programName = String(CommandLine.arguments.first?.split(separator: "/").last ?? "")
 
     /// The wall clock.
     @Sendable public static func realtime() -> timespec {

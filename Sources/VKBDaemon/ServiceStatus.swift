@@ -1,24 +1,18 @@
+import VKBSender
 import VKBShift
 
 /// What `systemctl status` shows on its `Status:` line (sent as `STATUS=`): the
 /// connection, the endpoint, the bitmap last handed to the sender, and the attached devices.
-public struct ServiceStatus: Sendable, Hashable, CustomStringConvertible {
-    public enum Connection: Sendable, Hashable {
-        /// First attempt in progress.
-        case connecting
-        case connected
-        /// The server is unreachable or went away; the sender keeps retrying.
-        case retrying
-    }
-
-    public var connection: Connection
-    /// `host:port`.
+public struct ServiceStatus: Sendable, Equatable, CustomStringConvertible {
+    /// The sender's latest connection state.
+    public var connection: ConnectionState
+    /// The configured endpoint, `host:port` (`SenderConfiguration.endpointDescription`).
     public var endpoint: String
     public var state: ShiftState
     /// One label per attached device: its `[[device]]` id, else its name.
     public var devices: [String]
 
-    public init(connection: Connection, endpoint: String, state: ShiftState = .clear, devices: [String] = []) {
+    public init(connection: ConnectionState, endpoint: String, state: ShiftState = .clear, devices: [String] = []) {
         self.connection = connection
         self.endpoint = endpoint
         self.state = state
@@ -30,8 +24,11 @@ public struct ServiceStatus: Sendable, Hashable, CustomStringConvertible {
         let link =
             switch connection {
             case .connecting: "connecting to \(endpoint)"
-            case .connected: "connected to \(endpoint)"
-            case .retrying: "retrying \(endpoint)"
+            case .connected(let peer) where peer == endpoint: "connected to \(endpoint)"
+            case .connected(let peer): "connected to \(endpoint) (\(peer))"
+            case .disconnected(let reason): "disconnected from \(endpoint): \(reason)"
+            case .reconnecting(let reason): "retrying \(endpoint): \(reason)"
+            case .stopped: "stopped"
             }
         let bitmap = "shift \(Self.hex(state.shift)) subshift \(Self.hex(state.subshift)) (\(state))"
         let attached = devices.isEmpty ? "no devices" : "devices: " + devices.joined(separator: ", ")

@@ -69,6 +69,15 @@ import Testing
         #expect(user.contains("ExecStart=/usr/bin/vkb-bridge run --config %E/vkb-bridge/config.toml\n"))
     }
 
+    /// The file `make install` puts in /etc must be one the daemon accepts.
+    @Test func exampleConfigPassesCheckConfig() throws {
+        let binary = Support.binDirectory.appendingPathComponent("vkb-bridge").path
+        let example = Support.packageRoot.appendingPathComponent("examples/config.toml").path
+        let result = try Support.run(binary, ["check-config", example])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("examples/config.toml: OK"))
+    }
+
     func verifyCopy(of unit: URL, user: Bool, text: String? = nil) throws -> Support.Output {
         let directory = try Support.temporaryDirectory("vkb-verify")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -72,6 +72,15 @@ import Testing
         #expect(lines.all == ["<6>daemon: attached device=right task=reload\n"])
     }
 
+    @Test func theProgramsOwnNameIsNotRepeatedAsLabel() {
+        let lines = Lines()
+        let log = Logger(label: "vkb-bridge") { label in
+            JournalLogHandler(label: label, style: .journal, programName: "vkb-bridge") { lines.append($0) }
+        }
+        log.notice("connected to 127.0.0.1:50995")
+        #expect(lines.all == ["<5>connected to 127.0.0.1:50995\n"])
+    }
+
     @Test func levelBelowTheHandlersIsDropped() {
         let lines = Lines()
         let log = logger(.journal, level: .notice, into: lines)
