@@ -91,10 +91,11 @@ let package = Package(
             dependencies: ["VKBSender", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
-        .testTarget(name: "VKBDaemonTests", dependencies: ["VKBDaemon"], swiftSettings: strict),
+        .target(name: "VKBTestSupport", path: "Tests/VKBTestSupport", swiftSettings: strict),
+        .testTarget(name: "VKBDaemonTests", dependencies: ["VKBDaemon", "VKBTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VKBWire", "VKBShift", "VKBInput"],
+            dependencies: ["VKBWire", "VKBShift", "VKBInput", "VKBTestSupport"],
             swiftSettings: strict
         ),
     ]
