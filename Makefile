@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libevdev-dev libudev-dev libsystemd-dev
 TEST_APT_PACKAGES := $(APT_PACKAGES) umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi evemu-tools udev systemd
 
-.PHONY: all build release demo test deps test-deps clean
+.PHONY: all build release demo test test-kernel deps test-deps clean
 
 all: build
 
@@ -34,6 +34,11 @@ demo: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+
+# Kernel in the loop (docs/testing.md): the release build under Debian's kernel in QEMU.
+# run.sh builds (KERNEL_TEST_BUILD) only once it knows QEMU and the downloads are there.
+test-kernel: deps
+	KERNEL_TEST_BUILD="$(SWIFT) build -c release" tests/kernel/run.sh
 
 clean:
 	rm -rf .build
