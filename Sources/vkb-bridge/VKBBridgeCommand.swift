@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// `vkb-bridge`: the daemon and its tools.
+@main
+struct VKBBridgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vkb-bridge",
+        abstract: "Turns VKB joystick buttons into VKB-Link shift/subshift states, delivered over TCP.",
+        subcommands: [
+            RunCommand.self,
+            CheckConfigCommand.self,
+            DemoCommand.self,
+            DevicesCommand.self,
+            MonitorCommand.self,
+        ]
+    )
+}
