@@ -81,50 +81,54 @@ kpkg=$(kernel_pkg)
 [ -n "$kpkg" ] || { apt_update; kpkg=$(kernel_pkg); }
 [ -n "$kpkg" ] || unavailable "apt-cache knows no linux-image-*-amd64 (run apt-get update)"
 
-candidate() { apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p'; }
+# candidate PACKAGE: sets VER and SHA (SHA256 of the .deb) of the version apt would install.
+candidate() {
+    local record
+    record=$(apt-cache show --no-all-versions "$1" 2>/dev/null)
+    VER=$(sed -n 's/^Version: //p' <<<"$record" | head -n 1)
+    SHA=$(sed -n 's/^SHA256: //p' <<<"$record" | head -n 1)
+}
 
-# deb_ok FILE PACKAGE VERSION: the very file Debian's archive lists (SHA256 from apt's
-# index), so a truncated, corrupt or other-version download is never used.
+# deb_ok FILE PACKAGE: FILE is the very .deb apt's index lists for the candidate (SHA256),
+# so a truncated, corrupt or other-version download is never used.
 deb_ok() {
-    local f=$1 want
-    [ -s "$f" ] || return 1
-    want=$(apt-cache show "$2=$3" 2>/dev/null | sed -n 's/^SHA256: //p' | head -n 1)
-    if [ -n "$want" ]; then
-        [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$want" ]
+    [ -s "$1" ] || return 1
+    DEB_SHA=$(sha256sum <"$1" | cut -d' ' -f1)
+    if [ -n "$SHA" ]; then
+        [ "$DEB_SHA" = "$SHA" ]
     else # no checksum in the index: at least a complete archive of that package and version
-        [ "$(dpkg-deb -f "$f" Package Version 2>/dev/null | tr '\n' ' ')" = "Package: $2 Version: $3 " ] \
-            && dpkg-deb -c "$f" >/dev/null 2>&1
+        [ "$(dpkg-deb -f "$1" Package Version 2>/dev/null | tr '\n' ' ')" = "Package: $2 Version: $VER " ] \
+            && dpkg-deb -c "$1" >/dev/null 2>&1
     fi
 }
 
-# fetch PACKAGE: sets DEB to a verified .deb of the candidate version, downloading it when
-# the cache has none or a bad one. Older versions in the cache are removed.
+# fetch PACKAGE: sets DEB (and DEB_SHA) to a verified .deb of the candidate version,
+# downloading it when the cache has none or a bad one. Older versions in the cache go.
 fetch() {
-    local pkg=$1 ver
-    ver=$(candidate "$pkg")
-    [ -n "$ver" ] && [ "$ver" != "(none)" ] || { apt_update; ver=$(candidate "$pkg"); }
-    [ -n "$ver" ] && [ "$ver" != "(none)" ] || unavailable "apt-cache has no candidate for $pkg (apt-get update?)"
-    DEB="$cache/debs/${pkg}_${ver//:/%3a}_amd64.deb"
-    if deb_ok "$DEB" "$pkg" "$ver"; then
-        log "cached $pkg $ver"
+    local pkg=$1
+    candidate "$pkg"
+    [ -n "$VER" ] || { apt_update; candidate "$pkg"; }
+    [ -n "$VER" ] || unavailable "apt-cache has no candidate for $pkg (apt-get update?)"
+    DEB="$cache/debs/${pkg}_${VER//:/%3a}_amd64.deb"
+    if deb_ok "$DEB" "$pkg"; then
+        log "cached $pkg $VER"
     else
         rm -f "$DEB"
-        log "downloading $pkg $ver"
+        log "downloading $pkg $VER"
         local opts=()
         $am_root && opts=(-o APT::Sandbox::User=root) # else apt warns it cannot drop to _apt here
-        (cd "$cache/debs" && apt-get download -qq "${opts[@]}" "$pkg=$ver") || return 1
-        deb_ok "$DEB" "$pkg" "$ver" || die "downloaded $DEB does not match the archive's checksum"
+        (cd "$cache/debs" && apt-get download -qq "${opts[@]}" "$pkg=$VER") || return 1
+        deb_ok "$DEB" "$pkg" || die "downloaded $DEB does not match the archive's checksum"
     fi
     find "$cache/debs" -name "${pkg}_*.deb" ! -path "$DEB" -delete
 }
 
-# unpack DEB PATH...: sets X to its dpkg -x tree, holding PATH...; unpacked again when the
-# .deb changed or an earlier unpacking broke off (the stamp is written last).
+# unpack "DEB SHA256" PATH...: sets X to its dpkg -x tree, holding PATH...; unpacked again
+# when the .deb changed or an earlier unpacking broke off (the stamp is written last).
 unpack() {
-    local deb=$1 sum p
+    local deb=${1% *} sum=${1#* } p
     shift
     X="$cache/x/$(basename "$deb" .deb)"
-    sum=$(sha256sum <"$deb" | cut -d' ' -f1)
     local fresh=true
     [ "$(cat "$X.stamp" 2>/dev/null)" = "$sum" ] || fresh=false
     for p in "$@"; do [ -e "$X/$p" ] || fresh=false; done
@@ -145,7 +149,8 @@ unpack() {
 modules=(hid/hid.ko hid/uhid.ko hid/hid-generic.ko input/evdev.ko input/joydev.ko)
 # With old package lists the archive may no longer have those versions: update, try again.
 fetch_all() {
-    fetch "$kpkg" && kdeb=$DEB && fetch busybox-static && bbdeb=$DEB && fetch udev && uddeb=$DEB
+    fetch "$kpkg" && kdeb="$DEB $DEB_SHA" && fetch busybox-static && bbdeb="$DEB $DEB_SHA" \
+        && fetch udev && uddeb="$DEB $DEB_SHA"
 }
 if ! fetch_all; then
     $apt_updated && unavailable "apt-get download failed"
@@ -260,7 +265,9 @@ echo "FLOOD_SECONDS=$flood_s" >"$root/test/env.sh"
 bridge=absent
 if [ -x "$bin_dir/vkb-bridge" ]; then
     for b in vkb-bridge vkb-telemetry-sink; do
-        [ -x "$bin_dir/$b" ] && copy_with_libs "$bin_dir/$b" "/usr/bin/$b"
+        [ -x "$bin_dir/$b" ] || continue
+        copy_with_libs "$bin_dir/$b" "/usr/bin/$b"
+        strip --strip-debug "$root/usr/bin/$b" 2>/dev/null || true # a smaller initramfs boots faster
     done
     for r in "$bin_dir"/*.resources; do [ -d "$r" ] && cp -r "$r" "$root/usr/bin/"; done
     bridge="$bin_dir/vkb-bridge ($(stat -c '%y' "$bin_dir/vkb-bridge" | cut -d. -f1), $(du -h "$bin_dir/vkb-bridge" | cut -f1))"

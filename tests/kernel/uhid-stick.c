@@ -239,7 +239,7 @@ static int read_line(const char *path, char *buf, size_t size) {
     return 0;
 }
 
-// Finds the evdev (and joydev) node of the input device whose phys is ours.
+// Finds the evdev (and joydev) node of the input device whose phys is ours, once complete.
 static bool find_nodes(struct stick *s, char *out, size_t size) {
     DIR *d = opendir("/sys/class/input");
     if (!d) return false;
@@ -260,7 +260,9 @@ static bool find_nodes(struct stick *s, char *out, size_t size) {
             if (strncmp(c->d_name, "js", 2) == 0) snprintf(js, sizeof js, "/dev/input/%s", c->d_name);
         }
         closedir(in);
-        if (event[0] && access(event, F_OK) == 0) {
+        // The handlers attach one after another: with joydev loaded, wait for its node too.
+        bool want_js = access("/sys/module/joydev", F_OK) == 0;
+        if (event[0] && access(event, F_OK) == 0 && (!want_js || (js[0] && access(js, F_OK) == 0))) {
             snprintf(out, size, "%.280s input=%.250s%s%.280s", event, e->d_name, js[0] ? " js=" : "", js);
             found = true;
         }

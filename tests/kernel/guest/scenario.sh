@@ -44,6 +44,18 @@ if [ -x /lib/systemd/systemd-udevd ]; then
     grep -qx 'ID_INPUT_JOYSTICK=1' /tmp/udev.out && pass "udev: ID_INPUT_JOYSTICK=1" || fail "udev: no ID_INPUT_JOYSTICK=1 on $A"
     grep -qx 'ID_INPUT=1' /tmp/udev.out && pass "udev: ID_INPUT=1" || fail "udev: no ID_INPUT=1 on $A"
     udevadm info --query=path --name="$A" >/dev/null 2>&1 && pass "udevadm info finds $A" || fail "udevadm info $A"
+    # Ours (udev-rules/70-vkb-bridge.rules, in /etc/udev/rules.d when the tree has it): the
+    # tags and the SYSTEMD_WANTS only our rules set, the group and mode of the node.
+    if [ -f /etc/udev/rules.d/70-vkb-bridge.rules ]; then
+        tags=$(sed -n 's/^CURRENT_TAGS=//p' /tmp/udev.out)
+        case "$tags" in *:uaccess:*) pass "our rules: tag uaccess" ;; *) fail "our rules: no uaccess in '$tags'" ;; esac
+        case "$tags" in *:systemd:*) pass "our rules: tag systemd" ;; *) fail "our rules: no systemd in '$tags'" ;; esac
+        grep -qx 'SYSTEMD_WANTS=vkb-bridge.service' /tmp/udev.out && pass "our rules: SYSTEMD_WANTS=vkb-bridge.service" \
+            || fail "our rules: no SYSTEMD_WANTS=vkb-bridge.service"
+        expect "our rules: node group input, mode 660" "input 660" "$(stat -c '%G %a' "$A")"
+    else
+        skip "our udev rules: udev-rules/70-vkb-bridge.rules not in this tree"
+    fi
 else
     fail "no systemd-udevd in the guest"
 fi
