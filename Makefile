@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libevdev-dev libudev-dev libsystemd-dev
 TEST_APT_PACKAGES := $(APT_PACKAGES) umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi evemu-tools udev systemd man-db
 
-.PHONY: all build release demo test deps test-deps clean \
+.PHONY: all build release demo test test-kernel deps test-deps clean \
 	install install-build install-files uninstall man completions
 
 # --- install locations (GNU conventions; `make install PREFIX=/usr DESTDIR=/tmp/pkg`) ---
@@ -124,6 +124,11 @@ uninstall:
 	elif [ -e $(CONFIG_FILE) ]; then echo "keeping edited $(CONFIG_FILE)"; fi
 	rm -f $(DESTDIR)$(DOCDIR)/config.toml.example
 	rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/vkb-bridge 2>/dev/null || true
+
+# Kernel in the loop (docs/testing.md): the release build under Debian's kernel in QEMU.
+# run.sh builds (KERNEL_TEST_BUILD) only once it knows QEMU and the downloads are there.
+test-kernel: deps
+	KERNEL_TEST_BUILD="$(SWIFT) build -c release" tests/kernel/run.sh
 
 clean:
 	rm -rf .build
