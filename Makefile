@@ -63,7 +63,7 @@ demo: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(MAKE) man CONFIGURATION=debug
-	$(SWIFT) test --skip-build --parallel
+	$(SWIFT) test --skip-build
 
 # --- man pages, completions, install ----------------------------------------------------
 
