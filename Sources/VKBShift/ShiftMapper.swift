@@ -29,14 +29,30 @@ public struct ShiftMapper: Sendable {
         toggled = Array(repeating: false, count: bindings.count)
     }
 
-    /// A mapper with new bindings that carries over attached devices' pressed buttons,
-    /// so a reload takes effect on the current button state. Toggles start released.
-    public func rebound(to newBindings: [Binding], keyStates: [DeviceHandle: KeySet]) -> ShiftMapper {
+    /// A mapper with new bindings for devices whose buttons are held now, so a reload
+    /// takes effect on the current button state. A toggle whose binding is unchanged
+    /// keeps its value; new toggles start off.
+    public func rebound(
+        to newBindings: [Binding], devices: [(handle: DeviceHandle, label: String?, keys: KeySet)]
+    ) -> ShiftMapper {
         var next = ShiftMapper(bindings: newBindings)
-        for (handle, device) in devices {
-            next.attach(handle, label: device.label)
-            _ = next.apply(.keyState(keyStates[handle] ?? KeySet()), from: handle)
+        for (i, binding) in newBindings.enumerated() where binding.mode == .toggle {
+            if let old = bindings.firstIndex(of: binding) { next.toggled[i] = toggled[old] }
         }
+        // Attach with nothing held, then apply the held keys without flipping
+        // carried-over toggles: a button held across a reload is not a new press.
+        for device in devices { next.devices[device.handle] = (device.label, []) }
+        for device in devices {
+            for (code, indices) in next.bindingsByCode where device.keys.contains(code) {
+                for i in indices {
+                    let binding = next.bindings[i]
+                    if let wanted = binding.device, wanted != device.label { continue }
+                    next.devices[device.handle]?.held.insert(i)
+                    next.holders[i] += 1
+                }
+            }
+        }
+        next.recompute()
         return next
     }
 

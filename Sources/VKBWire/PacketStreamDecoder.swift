@@ -54,4 +54,15 @@ public struct PacketStreamDecoder: Sendable {
         pending.removeFirst(start)
         return items
     }
+
+    /// Ends the stream: returns the bytes of an unfinished packet, if any, as malformed,
+    /// and empties the buffer. Call it when the peer closes the connection.
+    public mutating func finish() -> Item? {
+        guard !pending.isEmpty else { return nil }
+        defer { pending.removeAll() }
+        return .malformed(
+            raw: pending,
+            reason: "stream ended inside a packet (\(pending.count) of \(VKBShiftBitmapPacket.size) bytes)"
+        )
+    }
 }

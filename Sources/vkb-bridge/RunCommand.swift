@@ -1,9 +1,73 @@
 import ArgumentParser
+import Logging
+import ServiceLifecycle
+import VKBDaemon
+import VKBInput
 
+/// `vkb-bridge run`: the daemon.
 struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Not written yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the bridge: read the sticks, send shift states to the server.",
+        discussion: """
+            Without --replay, sticks are found and followed through udev. With --replay, each \
+            evemu recording stands in for a device and is matched against [[device]] like one.
+            SIGHUP reloads the config; SIGTERM or SIGINT stop cleanly.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "The config file (TOML).")
+    var config: String
+
+    @OptionGroup var replay: ReplayOptions
+
+    @Flag(help: "Exit 0 once the recordings ended and the final state is acknowledged by the server's kernel.")
+    var exitWhenDelivered = false
+
+    @Option(help: "With --exit-when-delivered: give up (exit 1) after this many seconds.")
+    var timeout: Double = 30
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if exitWhenDelivered && replay.paths.isEmpty {
+            throw ValidationError("--exit-when-delivered needs at least one --replay recording")
+        }
+        if exitWhenDelivered && replay.loop {
+            throw ValidationError("--exit-when-delivered cannot be used with --loop: the recordings never end")
+        }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
 
     func run() async throws {
-        throw ValidationError("'run' is not written yet")
+        let logger = logging.bootstrap(label: "vkb-bridge")
+        let configuration: BridgeConfiguration
+        do {
+            configuration = try ConfigurationLoader.load(path: config)
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        let watcher = try replay.makeWatcher() ?? DeviceBackends.hardwareWatcher(logger: logger)
+        let service = BridgeService(
+            configuration: configuration,
+            configPath: config,
+            watcher: watcher,
+            completion: exitWhenDelivered ? .whenDelivered(timeoutSeconds: timeout) : .never,
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch let error as BridgeService.DeliveryTimeout {
+            printError(error.description)
+            throw ExitCode(1)
+        }
     }
 }

@@ -1,0 +1,188 @@
+import Logging
+import NIOConcurrencyHelpers
+import VKBInput
+import VKBSender
+import VKBShift
+
+/// Wires device sources to the shift mapper and the mapper to the sender.
+///
+/// Each source runs on its own thread; their events meet here under one lock, so
+/// the state handed to the sender is always the OR over every attached device and
+/// states reach the sender in the order they were computed.
+public final class Bridge: Sendable {
+    /// Something attached or detached, or a key changed: for `monitor` and the status line.
+    public enum Observation: Sendable {
+        case attached(handle: Int, device: DeviceDescription, label: String?)
+        case ignored(device: DeviceDescription)
+        case detached(handle: Int, device: DeviceDescription, reason: String)
+        case key(handle: Int, label: String?, code: UInt16, pressed: Bool, state: ShiftState)
+        case keyState(handle: Int, label: String?, keys: KeySet, state: ShiftState)
+        case ended(handle: Int, device: DeviceDescription)
+    }
+
+    private struct Attached {
+        var source: any DeviceSource
+        var label: String?
+        var keys = KeySet()
+        var ended = false
+    }
+
+    private struct State {
+        var configuration: BridgeConfiguration
+        var mapper: ShiftMapper
+        var devices: [Int: Attached] = [:]
+        /// Devices the config does not want now, kept so a reload can take them up.
+        var ignored: [String: any DeviceSource] = [:]
+        var nextHandle = 1
+    }
+
+    private let state: NIOLockedValueBox<State>
+    private let deliver: @Sendable (ShiftState) -> Void
+    private let observe: @Sendable (Observation) -> Void
+    private let logger: Logger
+
+    /// `deliver` receives every new state, in order, under the bridge's lock: it must
+    /// not block (the sender's `submit` does not).
+    public init(
+        configuration: BridgeConfiguration,
+        logger: Logger,
+        deliver: @escaping @Sendable (ShiftState) -> Void,
+        observe: @escaping @Sendable (Observation) -> Void = { _ in }
+    ) {
+        self.state = NIOLockedValueBox(State(configuration: configuration, mapper: ShiftMapper(bindings: configuration.bindings)))
+        self.deliver = deliver
+        self.observe = observe
+        self.logger = logger
+    }
+
+    /// The current state (OR over all attached devices).
+    public var currentState: ShiftState {
+        state.withLockedValue { $0.mapper.state }
+    }
+
+    /// Attached devices: label and description.
+    public var attachedDevices: [(label: String?, device: DeviceDescription)] {
+        state.withLockedValue { s in
+            s.devices.keys.sorted().compactMap { h in s.devices[h].map { ($0.label, $0.source.device) } }
+        }
+    }
+
+    /// True when every attached source is a recording that has ended.
+    public var allSourcesEnded: Bool {
+        state.withLockedValue { s in !s.devices.isEmpty && s.devices.values.allSatisfy(\.ended) }
+    }
+
+    /// Starts reading `source` if the config wants it. Returns its handle, or nil when ignored.
+    @discardableResult
+    public func attach(_ source: any DeviceSource) -> Int? {
+        let device = source.device
+        let handle: Int? = state.withLockedValue { s in
+            let (use, label) = s.configuration.match(device)
+            guard use else {
+                s.ignored[device.path] = source
+                return nil
+            }
+            s.ignored[device.path] = nil
+            if s.devices.values.contains(where: { $0.source.device.path == device.path && !device.path.isEmpty }) {
+                return nil  // already attached (a duplicate add from udev)
+            }
+            let h = s.nextHandle
+            s.nextHandle += 1
+            s.devices[h] = Attached(source: source, label: label)
+            s.mapper.attach(h, label: label)
+            observe(.attached(handle: h, device: device, label: label))
+            return h
+        }
+        guard let handle else {
+            observe(.ignored(device: device))
+            return nil
+        }
+        DetachedThread.start { [self] in
+            do {
+                try source.run { event in self.handle(event, from: handle) }
+            } catch {
+                detach(handle, reason: "\(error)")
+            }
+        }
+        return handle
+    }
+
+    /// Stops and removes the device at `path` (a udev remove). Its buttons are released.
+    public func detach(path: String, reason: String = "removed") {
+        let handles = state.withLockedValue { s in
+            s.ignored[path] = nil
+            return s.devices.filter { $0.value.source.device.path == path }.map(\.key)
+        }
+        for h in handles { detach(h, reason: reason) }
+    }
+
+    /// Stops every source (shutdown).
+    public func detachAll(reason: String) {
+        let handles = state.withLockedValue { Array($0.devices.keys) }
+        for h in handles { detach(h, reason: reason) }
+    }
+
+    private func detach(_ handle: Int, reason: String) {
+        let removed: Attached? = state.withLockedValue { s in
+            guard let attached = s.devices.removeValue(forKey: handle) else { return nil }
+            let before = s.mapper.state
+            let after = s.mapper.detach(handle)
+            if after != before { deliver(after) }
+            observe(.detached(handle: handle, device: attached.source.device, reason: reason))
+            return attached
+        }
+        removed?.source.stop()
+    }
+
+    /// Applies a new config: bindings take effect at once on the buttons held now;
+    /// devices that no longer match are detached, and new rules are applied to
+    /// devices attached later.
+    public func reconfigure(_ configuration: BridgeConfiguration) {
+        let (unmatched, wanted): ([Int], [any DeviceSource]) = state.withLockedValue { s in
+            s.configuration = configuration
+            let before = s.mapper.state
+            var keyStates: [Int: KeySet] = [:]
+            for (h, attached) in s.devices {
+                let (use, label) = configuration.match(attached.source.device)
+                if use {
+                    s.devices[h]?.label = label
+                    keyStates[h] = attached.keys
+                }
+            }
+            let mapper = s.mapper.rebound(
+                to: configuration.bindings,
+                devices: keyStates.map { (handle: $0.key, label: s.devices[$0.key]?.label, keys: $0.value) })
+            s.mapper = mapper
+            if mapper.state != before { deliver(mapper.state) }
+            let wanted = s.ignored.values.filter { configuration.match($0.device).use }
+            return (s.devices.keys.filter { keyStates[$0] == nil }, wanted)
+        }
+        for h in unmatched { detach(h, reason: "no longer matches the config") }
+        for source in wanted { attach(source) }
+    }
+
+    private func handle(_ event: DeviceSourceEvent, from handle: Int) {
+        state.withLockedValue { s in
+            guard var attached = s.devices[handle] else { return }
+            let before = s.mapper.state
+            switch event {
+            case .key(let code, let pressed):
+                attached.keys.set(code, pressed)
+                s.devices[handle] = attached
+                let after = s.mapper.apply(event, from: handle)
+                if after != before { deliver(after) }
+                observe(.key(handle: handle, label: attached.label, code: code, pressed: pressed, state: after))
+            case .keyState(let keys):
+                attached.keys = keys
+                s.devices[handle] = attached
+                let after = s.mapper.apply(event, from: handle)
+                if after != before { deliver(after) }
+                observe(.keyState(handle: handle, label: attached.label, keys: keys, state: after))
+            case .ended:
+                attached.ended = true
+                s.devices[handle] = attached
+                observe(.ended(handle: handle, device: attached.source.device))
+            }
+        }
+    }
+}

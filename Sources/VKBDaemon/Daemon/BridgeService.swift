@@ -1,0 +1,211 @@
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+import UnixSignals
+import VKBInput
+import VKBSender
+import VKBShift
+
+/// The daemon: config, sender, bridge and device watcher, run as one service with
+/// reload on SIGHUP and a clean stop on graceful shutdown (SIGTERM/SIGINT).
+public final class BridgeService: Service, Sendable {
+    /// When `run` should return by itself.
+    public enum Completion: Sendable {
+        /// Runs until shut down.
+        case never
+        /// Returns once every recording ended and the final state is acknowledged by
+        /// the server's kernel on a live connection; throws after `timeoutSeconds`.
+        case whenDelivered(timeoutSeconds: Double)
+    }
+
+    /// Why `run` failed.
+    public struct DeliveryTimeout: Error, CustomStringConvertible {
+        public let seconds: Double
+        public let detail: String
+        public var description: String {
+            "the final state was not delivered within \(seconds) s: \(detail)"
+        }
+    }
+
+    public let sender: ReconnectingSender
+    public let bridge: Bridge
+    private let watcher: any DeviceWatcher
+    private let configPath: String?
+    private let configuration: NIOLockedValueBox<BridgeConfiguration>
+    private let completion: Completion
+    private let logger: Logger
+    private let observeSender: @Sendable (SenderEvent) -> Void
+    private let ended: AsyncStream<Void>
+    private let endedContinuation: AsyncStream<Void>.Continuation
+
+    /// - Parameters:
+    ///   - configPath: re-read on SIGHUP; nil disables reload.
+    ///   - observe: extra observer of bridge events (e.g. `monitor`'s printer).
+    ///   - observeSender: extra observer of the sender's events (e.g. `demo`'s timeline).
+    public init(
+        configuration: BridgeConfiguration,
+        configPath: String?,
+        watcher: any DeviceWatcher,
+        completion: Completion = .never,
+        logger: Logger,
+        observe: @escaping @Sendable (Bridge.Observation) -> Void = { _ in },
+        observeSender: @escaping @Sendable (SenderEvent) -> Void = { _ in }
+    ) {
+        self.observeSender = observeSender
+        let sender = ReconnectingSender(configuration: configuration.sender)
+        self.sender = sender
+        self.watcher = watcher
+        self.configPath = configPath
+        self.configuration = NIOLockedValueBox(configuration)
+        self.completion = completion
+        self.logger = logger
+        (ended, endedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let endedContinuation = endedContinuation
+        self.bridge = Bridge(
+            configuration: configuration, logger: logger,
+            deliver: { sender.submit($0) },
+            observe: { [logger] observation in
+                BridgeService.log(observation, to: logger)
+                if case .ended = observation { endedContinuation.yield() }
+                observe(observation)
+            })
+    }
+
+    public func run() async throws {
+        sender.start()
+        let watcher = self.watcher
+        let bridge = self.bridge
+        let logger = self.logger
+        DetachedThread.start {
+            do {
+                try watcher.run { event in
+                    switch event {
+                    case .added(let source): bridge.attach(source)
+                    case .removed(let path): bridge.detach(path: path)
+                    }
+                }
+            } catch {
+                logger.error("device watcher failed: \(error)")
+            }
+        }
+        logger.info("watching devices; sending to \(configuration.withLockedValue { $0.sender.endpointDescription })")
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.logSenderEvents() }
+            if configPath != nil {
+                group.addTask { await self.reloadOnHangup() }
+            }
+            switch completion {
+            case .never:
+                try? await gracefulShutdown()
+            case .whenDelivered(let timeout):
+                try await cancelWhenGracefulShutdown {
+                    try await self.waitUntilDelivered(timeoutSeconds: timeout)
+                }
+            }
+            await self.shutdown()
+            group.cancelAll()
+        }
+    }
+
+    private func shutdown() async {
+        watcher.stop()
+        bridge.detachAll(reason: "shutting down")
+        let clear = configuration.withLockedValue { $0.clearOnExit }
+        await sender.stop(sending: clear ? .clear : nil)
+        endedContinuation.finish()
+    }
+
+    private func waitUntilDelivered(timeoutSeconds: Double) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in self.ended where self.bridge.allSourcesEnded { break }
+                try await self.sender.waitUntilDelivered()
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int(timeoutSeconds * 1000)))
+                let stats = await self.sender.statistics()
+                let detail = !self.bridge.allSourcesEnded
+                    ? "the recordings had not ended"
+                    : stats.isConnected
+                        ? "connected, but the server's kernel had not acknowledged state \(stats.currentState)"
+                        : "not connected to the server"
+                throw DeliveryTimeout(seconds: timeoutSeconds, detail: detail)
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+        let state = await sender.statistics().currentState
+        logger.info("delivered: the server's kernel acknowledged the final state \(state)")
+    }
+
+    private func reloadOnHangup() async {
+        guard let configPath else { return }
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            logger.info("SIGHUP: reloading \(configPath)")
+            do {
+                let new = try ConfigurationLoader.load(path: configPath)
+                let old = configuration.withLockedValue { c in
+                    defer { c = new }
+                    return c
+                }
+                bridge.reconfigure(new)
+                sender.update(new.sender)
+                let endpoint = new.sender.needsReconnect(comparedTo: old.sender)
+                    ? "reconnecting to \(new.sender.endpointDescription)" : "connection kept"
+                logger.info("config reloaded: \(new.devices.count) device rule(s), \(new.bindings.count) binding(s); \(endpoint)")
+            } catch {
+                for diagnostic in error.diagnostics {
+                    logger.error("\(diagnostic)")
+                }
+                logger.error("config not reloaded: the previous config stays in force")
+            }
+        }
+    }
+
+    private func logSenderEvents() async {
+        for await event in sender.events {
+            observeSender(event)
+            switch event {
+            case .connectionState(let state):
+                switch state {
+                case .connected, .stopped, .connecting: logger.notice("\(state)")
+                case .disconnected, .reconnecting: logger.warning("\(state)")
+                }
+            case .outageBegan(let reason):
+                logger.warning("server unreachable (\(reason)); retrying until it is back")
+            case .outageContinues(let seconds, let attempts, let reason):
+                logger.warning("server still unreachable after \(Self.duration(seconds)) and \(attempts) attempts (\(reason))")
+            case .outageEnded(let seconds, let attempts):
+                logger.notice("server reachable again after \(Self.duration(seconds)) (\(attempts) failed attempts)")
+            case .unacknowledgedOnDeadConnection(let packets, let last):
+                logger.warning("\(packets) packet(s) written but never acknowledged before the connection died (last: \(last)); the current state is re-sent first")
+            case .queueOverflow(let total):
+                logger.warning("outbound queue full: \(total) intermediate state(s) coalesced so far")
+            }
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        if seconds < 60 { return "\(Int(seconds.rounded())) s" }
+        let s = Int(seconds.rounded())
+        return s < 3600 ? "\(s / 60) min \(s % 60) s" : "\(s / 3600) h \(s % 3600 / 60) min"
+    }
+
+    static func log(_ observation: Bridge.Observation, to logger: Logger) {
+        switch observation {
+        case .attached(_, let device, let label):
+            logger.notice("attached \(label.map { "\($0): " } ?? "")\(device.name.trimmingCharacters()) (\(device.usbID)) at \(device.path)")
+        case .ignored(let device):
+            logger.info("ignoring \(device.name.trimmingCharacters()) (\(device.usbID)) at \(device.path): no [[device]] matches it")
+        case .detached(_, let device, let reason):
+            logger.notice("detached \(device.name.trimmingCharacters()) at \(device.path): \(reason)")
+        case .ended(_, let device):
+            logger.info("recording \(device.path) ended; its device keeps its last state")
+        case .key(_, _, let code, let pressed, let state):
+            logger.debug("\(EvdevCodeNames.keyName(code)) \(pressed ? "down" : "up") → \(state)")
+        case .keyState(_, _, let keys, let state):
+            logger.debug("key state \(keys.codes.map(EvdevCodeNames.keyName)) → \(state)")
+        }
+    }
+}

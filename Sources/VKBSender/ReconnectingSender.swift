@@ -1,0 +1,105 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import VKBShift
+
+/// Delivers shift states to a VKB-Link server over TCP and keeps doing so across
+/// server restarts and outages.
+///
+/// - On every new connection the current state is written first, so a restarted
+///   server converges on the truth without any new input.
+/// - The read side is watched all the time, so a closed or reset connection is
+///   noticed at once; keepalive and `TCP_USER_TIMEOUT` find a silently dead peer.
+/// - While connected every change is sent in order; while disconnected changes
+///   coalesce into the current state. A full queue never blocks `submit`.
+/// - It never gives up while running: retries use exponential backoff with jitter.
+///
+/// All methods are safe from any thread. Work happens on one event loop.
+public final class ReconnectingSender: Sendable {
+    /// States submitted from other threads, waiting for the event loop. Bounded like the
+    /// outbound queue, and drained by one loop task per burst, so a burst of input never
+    /// piles up tasks on the loop.
+    private struct Inbox {
+        var states: [ShiftState] = []
+        var drainScheduled = false
+        var overflows = 0
+    }
+
+    private let core: NIOLoopBound<SenderCore>
+    private let inbox = NIOLockedValueBox(Inbox())
+    private let inboxCapacity: Int
+    public let eventLoop: EventLoop
+    /// Connection changes and reports, in order. One consumer.
+    public let events: AsyncStream<SenderEvent>
+    private let continuation: AsyncStream<SenderEvent>.Continuation
+
+    public init(configuration: SenderConfiguration, eventLoop: EventLoop = MultiThreadedEventLoopGroup.singleton.next()) {
+        self.eventLoop = eventLoop
+        self.inboxCapacity = max(1, configuration.queueCapacity)
+        (events, continuation) = AsyncStream.makeStream(of: SenderEvent.self, bufferingPolicy: .bufferingNewest(1024))
+        let continuation = continuation
+        let core = eventLoop.submit {
+            NIOLoopBound(SenderCore(loop: eventLoop, configuration: configuration) { continuation.yield($0) }, eventLoop: eventLoop)
+        }
+        // Construction is synchronous for callers; the loop is idle at this point.
+        self.core = try! core.wait()
+    }
+
+    /// Starts connecting. Returns at once.
+    public func start() {
+        run { $0.start() }
+    }
+
+    /// Makes `state` the current state and sends it when it can. Never blocks.
+    public func submit(_ state: ShiftState) {
+        let schedule = inbox.withLockedValue { inbox in
+            if inbox.states.count >= inboxCapacity {
+                inbox.states[inbox.states.count - 1] = state
+                inbox.overflows += 1
+            } else {
+                inbox.states.append(state)
+            }
+            defer { inbox.drainScheduled = true }
+            return !inbox.drainScheduled
+        }
+        guard schedule else { return }
+        eventLoop.execute { [core, inbox] in
+            let (states, overflows) = inbox.withLockedValue { inbox in
+                defer {
+                    inbox.states.removeAll(keepingCapacity: true)
+                    inbox.overflows = 0
+                    inbox.drainScheduled = false
+                }
+                return (inbox.states, inbox.overflows)
+            }
+            core.value.submit(states, coalesced: overflows)
+        }
+    }
+
+    /// Applies a new configuration; reconnects only if the endpoint or socket settings changed.
+    public func update(_ configuration: SenderConfiguration) {
+        run { $0.update(configuration) }
+    }
+
+    /// Counters and the delivery state, as of now.
+    public func statistics() async -> SenderStatistics {
+        (try? await eventLoop.submit { [core] in core.value.snapshot() }.get()) ?? SenderStatistics()
+    }
+
+    /// Returns once the current state's packet has been acknowledged by the server's
+    /// kernel on a live connection. Throws if the sender stops first.
+    public func waitUntilDelivered() async throws {
+        try await eventLoop.flatSubmit { [core] in core.value.whenDelivered() }.get()
+    }
+
+    /// Stops for good. With `final`, that state is written first and given up to half
+    /// a second to be acknowledged.
+    public func stop(sending final: ShiftState? = nil) async {
+        try? await eventLoop.flatSubmit { [core] in core.value.stop(sending: final) }.get()
+        continuation.finish()
+    }
+
+    private func run(_ body: @escaping @Sendable (SenderCore) -> Void) {
+        eventLoop.execute { [core] in body(core.value) }
+    }
+}

@@ -1,0 +1,446 @@
+import Glibc
+import NIOCore
+import NIOPosix
+import VKBShift
+import VKBWire
+
+/// The sender's state machine. Lives on one event loop and is touched only there;
+/// `ReconnectingSender` is its thread-safe face.
+final class SenderCore {
+    /// One live connection and what was written on it.
+    private final class Connection {
+        let channel: Channel
+        /// `tcpi_bytes_acked` right after connect, so the SYN never counts as data.
+        var ackBaseline: UInt64?
+        var bytesWritten: UInt64 = 0
+        /// Written packets the server's kernel has not acknowledged yet: end offset and state.
+        var unacknowledged = CircularBuffer<(end: UInt64, state: ShiftState)>()
+        var acknowledgedState: ShiftState?
+        var ackPoll: Scheduled<Void>?
+        var ackPollDelayMilliseconds = SenderCore.firstAckPollMilliseconds
+        var refresh: Scheduled<Void>?
+
+        init(channel: Channel) {
+            self.channel = channel
+        }
+    }
+
+    private struct Outage {
+        var start: NIODeadline
+        var lastReminder: NIODeadline
+        var attempts = 0
+    }
+
+    static let firstAckPollMilliseconds: Int64 = 1
+    static let maxAckPollMilliseconds: Int64 = 100
+
+    let loop: EventLoop
+    private(set) var configuration: SenderConfiguration
+    private var backoff: Backoff
+    private let publish: (SenderEvent) -> Void
+
+    private var current = ShiftState.clear
+    private var connection: Connection?
+    private var attemptInFlight = false
+    /// Bumped when the endpoint changes or the sender stops, so late callbacks from
+    /// an older attempt are ignored.
+    private var generation = 0
+    private var retry: Scheduled<Void>?
+    private var stopped = false
+    private var started = false
+    private var queue = CircularBuffer<ShiftState>()
+    private var lastState: ConnectionState?
+    private var outage: Outage?
+    private var statistics = SenderStatistics()
+    private var deliveryWaiters: [EventLoopPromise<Void>] = []
+
+    init(loop: EventLoop, configuration: SenderConfiguration, publish: @escaping (SenderEvent) -> Void) {
+        self.loop = loop
+        self.configuration = configuration
+        self.backoff = Backoff(policy: configuration.backoff)
+        self.publish = publish
+    }
+
+    // MARK: - Commands (all on `loop`)
+
+    func start() {
+        guard !started, !stopped else { return }
+        started = true
+        setState(.connecting(endpoint: configuration.endpointDescription))
+        connect()
+    }
+
+    /// States from the inbox, in order; `coalesced` intermediate states were already
+    /// dropped there because it was full.
+    func submit(_ states: [ShiftState], coalesced: Int) {
+        if coalesced > 0 { countOverflows(coalesced) }
+        for state in states { submit(state) }
+    }
+
+    func submit(_ state: ShiftState) {
+        guard !stopped, state != current else { return }
+        current = state
+        statistics.currentState = state
+        guard let connection else { return }  // the next connection sends `current` first
+        if queue.isEmpty && connection.channel.isWritable {
+            write(state, on: connection, flush: true)
+        } else {
+            enqueue(state)
+        }
+    }
+
+    func snapshot() -> SenderStatistics {
+        var s = statistics
+        s.queued = queue.count
+        s.isConnected = connection != nil
+        s.acknowledgedState = connection?.acknowledgedState
+        return s
+    }
+
+    /// Succeeds once the current state's packet is acknowledged by the server's kernel
+    /// on the live connection.
+    func whenDelivered() -> EventLoopFuture<Void> {
+        let promise = loop.makePromise(of: Void.self)
+        deliveryWaiters.append(promise)
+        checkDelivered()
+        return promise.futureResult
+    }
+
+    func update(_ new: SenderConfiguration) {
+        let reconnect = new.needsReconnect(comparedTo: configuration)
+        configuration = new
+        backoff = Backoff(policy: new.backoff)
+        guard reconnect, started, !stopped else { return }
+        generation += 1
+        retry?.cancel()
+        retry = nil
+        attemptInFlight = false
+        if let connection { drop(connection, reason: "the server endpoint changed", reportOutage: false) }
+        outage = nil
+        setState(.connecting(endpoint: new.endpointDescription))
+        connect()
+    }
+
+    /// Stops for good: optionally sends `final` first and waits (bounded) for it to
+    /// leave, then closes the connection.
+    func stop(sending final: ShiftState?) -> EventLoopFuture<Void> {
+        guard !stopped else { return loop.makeSucceededVoidFuture() }
+        stopped = true
+        generation += 1
+        retry?.cancel()
+        retry = nil
+        guard let final, let connection else {
+            finishStopping()
+            return loop.makeSucceededVoidFuture()
+        }
+        current = final
+        write(final, on: connection, flush: true)
+        let promise = loop.makePromise(of: Void.self)
+        let deadline = loop.scheduleTask(in: .milliseconds(500)) { promise.succeed() }
+        pollUntilAcknowledged(connection, promise: promise)
+        return promise.futureResult.assumeIsolated().always { [self] _ in
+            deadline.cancel()
+            finishStopping()
+        }.nonisolated()
+    }
+
+    private func finishStopping() {
+        if let connection {
+            self.connection = nil
+            connection.ackPoll?.cancel()
+            connection.refresh?.cancel()
+            connection.channel.close(promise: nil)
+        }
+        statistics.isConnected = false
+        setState(.stopped)
+        for waiter in deliveryWaiters { waiter.fail(ChannelError.ioOnClosedChannel) }
+        deliveryWaiters.removeAll()
+    }
+
+    // MARK: - Connecting
+
+    private func connect() {
+        guard !stopped, connection == nil, !attemptInFlight else { return }
+        attemptInFlight = true
+        statistics.connectAttempts += 1
+        let attempt = generation
+        let config = configuration
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(.milliseconds(Int64(config.connectTimeoutMilliseconds)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelOption(Self.tcp(TCP_KEEPIDLE), value: SocketOptionValue(config.keepaliveIdleSeconds))
+            .channelOption(Self.tcp(TCP_KEEPINTVL), value: SocketOptionValue(config.keepaliveIntervalSeconds))
+            .channelOption(Self.tcp(TCP_KEEPCNT), value: SocketOptionValue(config.keepaliveCount))
+            .channelOption(Self.tcp(TCP_USER_TIMEOUT), value: SocketOptionValue(config.userTimeoutMilliseconds))
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            // Small: a stalled server should hold back states in our bounded queue,
+            // not in NIO's unbounded pending-writes list.
+            .channelOption(.writeBufferWaterMark, value: .init(low: 256, high: 1024))
+            .channelInitializer { [loopBound = NIOLoopBound(self, eventLoop: loop)] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SenderChannelHandler(core: loopBound.value))
+                }
+            }
+        bootstrap.connect(host: config.host, port: config.port).hop(to: loop).assumeIsolated().whenComplete { [self] result in
+            guard attempt == generation, !stopped else {
+                if case .success(let channel) = result { channel.close(promise: nil) }
+                return
+            }
+            attemptInFlight = false
+            switch result {
+            case .success(let channel) where channel.isActive:
+                connected(channel)
+            case .success(let channel):
+                channel.close(promise: nil)
+                failedAttempt(reason: "the connection closed while opening")
+            case .failure(let error):
+                failedAttempt(reason: Self.describe(error))
+            }
+        }
+    }
+
+    private static func tcp(_ name: Int32) -> ChannelOptions.Types.SocketOption {
+        .init(level: SocketOptionLevel(IPPROTO_TCP), name: SocketOptionName(name))
+    }
+
+    private func connected(_ channel: Channel) {
+        let connection = Connection(channel: channel)
+        self.connection = connection
+        statistics.connections += 1
+        statistics.isConnected = true
+        backoff.reset()
+        let peer = channel.remoteAddress.map(Self.describe) ?? configuration.endpointDescription
+        setState(.connected(peer: peer))
+        if let outage {
+            let seconds = Double((NIODeadline.now() - outage.start).nanoseconds) / 1e9
+            publish(.outageEnded(seconds: seconds, attempts: outage.attempts))
+            self.outage = nil
+        }
+        TCPAcknowledgement.bytesAcknowledged(on: channel).assumeIsolated().whenSuccess { baseline in
+            connection.ackBaseline = baseline ?? 0
+        }
+        // Convergence: whatever the server saw before, the true state goes first.
+        queue.removeAll()
+        write(current, on: connection, flush: true)
+        scheduleRefresh(connection)
+    }
+
+    /// Re-sends the current state every refresh interval, when one is configured.
+    private func scheduleRefresh(_ connection: Connection) {
+        guard configuration.refreshIntervalMilliseconds > 0 else { return }
+        let interval = TimeAmount.milliseconds(Int64(configuration.refreshIntervalMilliseconds))
+        connection.refresh = loop.assumeIsolated().scheduleTask(in: interval) { [self] in
+            guard self.connection === connection else { return }
+            if queue.isEmpty { write(current, on: connection, flush: true) }
+            scheduleRefresh(connection)
+        }
+    }
+
+    private func failedAttempt(reason: String) {
+        beginOrContinueOutage(reason: reason)
+        setState(.reconnecting(reason: reason))
+        scheduleRetry()
+    }
+
+    private func scheduleRetry() {
+        guard !stopped, retry == nil else { return }
+        let delay = backoff.nextDelayMilliseconds()
+        retry = loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(delay))) { [self] in
+            retry = nil
+            connect()
+        }
+    }
+
+    private func beginOrContinueOutage(reason: String) {
+        let now = NIODeadline.now()
+        guard var outage else {
+            outage = Outage(start: now, lastReminder: now, attempts: 1)
+            publish(.outageBegan(reason: reason))
+            return
+        }
+        outage.attempts += 1
+        if now - outage.lastReminder >= .seconds(Int64(configuration.outageReminderSeconds)) {
+            outage.lastReminder = now
+            let seconds = Double((now - outage.start).nanoseconds) / 1e9
+            publish(.outageContinues(seconds: seconds, attempts: outage.attempts, reason: reason))
+        }
+        self.outage = outage
+    }
+
+    // MARK: - Connection events (from the channel handler)
+
+    func connectionLost(_ channel: Channel, reason: String) {
+        guard let connection, connection.channel === channel else { return }
+        // Read the kernel's ack count while the socket still exists, so the report
+        // of unacknowledged packets is as exact as it can be.
+        TCPAcknowledgement.bytesAcknowledged(on: channel).assumeIsolated().whenSuccess { [self] acked in
+            if let acked { apply(acked: acked, to: connection) }
+            guard self.connection === connection else { return }
+            drop(connection, reason: reason, reportOutage: true)
+            scheduleRetry()
+        }
+    }
+
+    private func drop(_ connection: Connection, reason: String, reportOutage: Bool) {
+        self.connection = nil
+        statistics.isConnected = false
+        connection.ackPoll?.cancel()
+        connection.refresh?.cancel()
+        connection.channel.close(promise: nil)
+        queue.removeAll()
+        if let last = connection.unacknowledged.last {
+            let count = connection.unacknowledged.count
+            statistics.packetsUnacknowledgedOnDeadConnections += count
+            publish(.unacknowledgedOnDeadConnection(packets: count, lastState: last.state))
+        }
+        setState(.disconnected(reason: reason))
+        if reportOutage { beginOrContinueOutage(reason: reason) }
+    }
+
+    func received(bytes: Int) {
+        statistics.bytesReceived += bytes
+    }
+
+    func writabilityChanged(_ channel: Channel) {
+        guard let connection, connection.channel === channel else { return }
+        var wrote = false
+        while channel.isWritable, let next = queue.popFirst() {
+            write(next, on: connection, flush: false)
+            wrote = true
+        }
+        if wrote { channel.flush() }
+    }
+
+    // MARK: - Writing and acknowledgement
+
+    private func enqueue(_ state: ShiftState) {
+        if queue.count >= max(1, configuration.queueCapacity) {
+            // Keep the newest state; the intermediate one is what we lose.
+            queue[queue.index(before: queue.endIndex)] = state
+            countOverflows(1)
+        } else {
+            queue.append(state)
+        }
+    }
+
+    /// Counts coalesced states; reports at powers of two so a long stall logs a handful
+    /// of lines, not one per state.
+    private func countOverflows(_ n: Int) {
+        let before = statistics.queueOverflows
+        statistics.queueOverflows += n
+        let after = statistics.queueOverflows
+        // Report when a power of two was reached or passed.
+        if before == 0 || (after.leadingZeroBitCount < before.leadingZeroBitCount) || after & (after - 1) == 0 {
+            publish(.queueOverflow(total: after))
+        }
+    }
+
+    private func write(_ state: ShiftState, on connection: Connection, flush: Bool) {
+        var buffer = connection.channel.allocator.buffer(capacity: VKBShiftBitmapPacket.size)
+        let packet = VKBShiftBitmapPacket(state: state, header: configuration.header, command: configuration.command)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: VKBShiftBitmapPacket.size) { raw in
+            packet.encode(into: raw)
+            return VKBShiftBitmapPacket.size
+        }
+        if flush {
+            connection.channel.writeAndFlush(buffer, promise: nil)
+        } else {
+            connection.channel.write(buffer, promise: nil)
+        }
+        connection.bytesWritten += UInt64(VKBShiftBitmapPacket.size)
+        connection.unacknowledged.append((connection.bytesWritten, state))
+        statistics.packetsWritten += 1
+        scheduleAckPoll(connection)
+    }
+
+    private func scheduleAckPoll(_ connection: Connection) {
+        guard connection.ackPoll == nil else { return }
+        connection.ackPoll = loop.assumeIsolated().scheduleTask(in: .milliseconds(connection.ackPollDelayMilliseconds)) { [self] in
+            connection.ackPoll = nil
+            guard self.connection === connection else { return }
+            TCPAcknowledgement.bytesAcknowledged(on: connection.channel).assumeIsolated().whenSuccess { [self] acked in
+                if let acked { apply(acked: acked, to: connection) }
+                guard self.connection === connection else { return }
+                if connection.unacknowledged.isEmpty {
+                    connection.ackPollDelayMilliseconds = Self.firstAckPollMilliseconds
+                } else {
+                    connection.ackPollDelayMilliseconds = min(
+                        connection.ackPollDelayMilliseconds * 2, Self.maxAckPollMilliseconds)
+                    scheduleAckPoll(connection)
+                }
+            }
+        }
+    }
+
+    private func apply(acked total: UInt64, to connection: Connection) {
+        guard let baseline = connection.ackBaseline else { return }
+        let acked = total &- baseline
+        var popped = 0
+        while let first = connection.unacknowledged.first, first.end <= acked {
+            connection.acknowledgedState = first.state
+            connection.unacknowledged.removeFirst()
+            popped += 1
+        }
+        guard popped > 0 else { return }
+        statistics.packetsAcknowledged += popped
+        statistics.acknowledgedState = connection.acknowledgedState
+        checkDelivered()
+    }
+
+    private func pollUntilAcknowledged(_ connection: Connection, promise: EventLoopPromise<Void>) {
+        TCPAcknowledgement.bytesAcknowledged(on: connection.channel).assumeIsolated().whenComplete { [self] result in
+            if case .success(let acked?) = result { apply(acked: acked, to: connection) }
+            if connection.unacknowledged.isEmpty || !connection.channel.isActive {
+                promise.succeed()
+            } else {
+                loop.assumeIsolated().scheduleTask(in: .milliseconds(2)) { [self] in
+                    pollUntilAcknowledged(connection, promise: promise)
+                }
+            }
+        }
+    }
+
+    private func checkDelivered() {
+        guard !deliveryWaiters.isEmpty, let connection, connection.unacknowledged.isEmpty,
+            connection.acknowledgedState == current
+        else { return }
+        let waiters = deliveryWaiters
+        deliveryWaiters.removeAll()
+        for waiter in waiters { waiter.succeed() }
+    }
+
+    // MARK: - Reporting
+
+    private func setState(_ state: ConnectionState) {
+        guard state != lastState else { return }
+        lastState = state
+        publish(.connectionState(state))
+    }
+
+    /// A short human reason for a connection failure.
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode)).lowercased()
+        case let error as NIOConnectionError:
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            if let dns = error.dnsAError ?? error.dnsAAAAError { return "cannot resolve \(error.host): \(dns)" }
+            return "cannot resolve \(error.host)"
+        case ChannelError.connectTimeout:
+            return "connect timed out"
+        case let error as ChannelError:
+            return "\(error)"
+        default:
+            return "\(error)"
+        }
+    }
+
+    static func describe(_ address: SocketAddress) -> String {
+        switch address {
+        case .v4(let a): return "\(a.host):\(address.port ?? 0)"
+        case .v6(let a): return "[\(a.host)]:\(address.port ?? 0)"
+        default: return "\(address)"
+        }
+    }
+}

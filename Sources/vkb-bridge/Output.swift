@@ -1,0 +1,24 @@
+import Glibc
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    writeLine(message, to: STDERR_FILENO)
+}
+
+/// Writes a line to standard output at once (no stdio buffering), so a reader on a
+/// pipe sees each line as it happens.
+func printLine(_ message: String) {
+    writeLine(message, to: STDOUT_FILENO)
+}
+
+private func writeLine(_ message: String, to fd: Int32) {
+    var bytes = Array(message.utf8)
+    if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        offset += n
+    }
+}

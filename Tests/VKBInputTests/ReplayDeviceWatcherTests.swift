@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+@testable import VKBInput
+
+@Suite("ReplayDeviceWatcher")
+struct ReplayDeviceWatcherTests {
+    @Test func reportsEachSourceThenBlocksUntilStopped() throws {
+        let a = ReplayDeviceSource(recording: try Fixtures.parse(Fixtures.minimal(events: []), path: "a.evemu"))
+        let b = ReplayDeviceSource(recording: try Fixtures.parse(Fixtures.minimal(events: []), path: "b.evemu"))
+        let watcher = ReplayDeviceWatcher(sources: [a, b])
+        let added = EventLog<String>()
+        let bothAdded = DispatchSemaphore(value: 0)
+        let run = BackgroundRun {
+            try watcher.run { event in
+                guard case .added(let source) = event else { return }
+                added.append(source.device.path)
+                if added.events.count == 2 { bothAdded.signal() }
+            }
+        }
+        #expect(bothAdded.wait(timeout: .now() + 10) == .success)
+        #expect(added.events == ["a.evemu", "b.evemu"])
+        watcher.stop()
+        #expect(run.wait(seconds: 5), "run did not return after stop()")
+        #expect(run.error == nil)
+    }
+
+    @Test func stopBeforeRunReportsNothing() throws {
+        let watcher = ReplayDeviceWatcher(sources: [])
+        watcher.stop()
+        let added = EventLog<Int>()
+        try watcher.run { _ in added.append(1) }
+        #expect(added.events.isEmpty)
+    }
+
+    @Test func loadsEveryFileBeforeReplaying() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vkb-watch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appendingPathComponent("good.evemu").path
+        let bad = dir.appendingPathComponent("bad.evemu").path
+        try Fixtures.minimal(events: ["E: 0.000001 0001 0120 1"]).write(toFile: good, atomically: true, encoding: .utf8)
+        try Fixtures.minimal(events: ["E: 0.000001 0001 0120 1", "E: 0.1 01"]).write(toFile: bad, atomically: true, encoding: .utf8)
+
+        let watcher = try ReplayDeviceWatcher(recordingPaths: [good], speed: 2, loop: true)
+        let source = try #require(watcher.sources.first as? ReplayDeviceSource)
+        #expect(source.device.path == good)
+        #expect(source.speed == 2 && source.loop)
+
+        #expect(
+            throws: EvemuRecordingError.malformed(
+                path: bad, line: 17, message: #"expected "E: <sec>.<usec> <type> <code> <value>", got "E: 0.1 01""#)
+        ) {
+            try ReplayDeviceWatcher(recordingPaths: [good, bad])
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Testing
+@testable import VKBSender
+
+@Suite struct BackoffTests {
+    @Test func ceilingDoublesUpToTheCap() {
+        var b = Backoff(policy: .init(initialMilliseconds: 50, maxMilliseconds: 1000), random: { $0.upperBound })
+        let delays = (0..<8).map { _ in b.nextDelayMilliseconds() }
+        #expect(delays == [50, 100, 200, 400, 800, 1000, 1000, 1000])
+    }
+
+    @Test func jitterStaysInTheUpperHalf() {
+        var b = Backoff(policy: .init(), random: { $0.lowerBound })
+        #expect(b.nextDelayMilliseconds() == 25)
+        #expect(b.nextDelayMilliseconds() == 50)
+        var real = Backoff(policy: .init())
+        for _ in 0..<50 {
+            let ceiling = real.currentCeilingMilliseconds
+            let d = real.nextDelayMilliseconds()
+            #expect(d >= ceiling / 2 && d <= ceiling)
+        }
+    }
+
+    @Test func resetStartsOver() {
+        var b = Backoff(policy: .init(initialMilliseconds: 10, maxMilliseconds: 100), random: { $0.upperBound })
+        _ = b.nextDelayMilliseconds()
+        _ = b.nextDelayMilliseconds()
+        b.reset()
+        #expect(b.nextDelayMilliseconds() == 10)
+    }
+
+    @Test func policyKeepsMaxAtLeastInitial() {
+        let p = Backoff.Policy(initialMilliseconds: 500, maxMilliseconds: 100)
+        #expect(p.maxMilliseconds == 500)
+    }
+}
