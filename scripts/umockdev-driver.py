@@ -5,7 +5,7 @@ Run it under the preload library, with Debian's python3 (it has gi/UMockdev):
 
     umockdev-wrapper /usr/bin/python3 scripts/umockdev-driver.py --program .build/debug/vkb-bridge < steps.json
 
-stdin is a JSON array of steps, run in order; stdout is one JSON report:
+stdin (or --steps-json JSON) is a JSON array of steps, run in order; stdout is one JSON report:
 
     {"ok": bool, "error": str|null, "failedStep": int|null,
      "lines": [program stdout lines], "stderr": str, "exitStatus": int|null,
@@ -26,6 +26,9 @@ later steps; buttons are VKB button numbers):
     {"op": "buttons", "id": "r", "frames": [[[3, 1]], [[3, 0], [80, 1]]]}
                                             one SYN_REPORT frame per list: MSC_SCAN + EV_KEY
     {"op": "events", "id": "r", "events": [[type, code, value], ...]}   raw events
+    {"op": "axisFlood", "id": "r", "bursts": 250, "framesPerBurst": 4, "marker": 1}
+                                            frames moving every axis, in bursts; after each
+                                            burst button `marker` toggles and its line is awaited
     {"op": "remove", "id": "r"}             "remove" uevent, then the sysfs tree and node go
     {"op": "readd", "id": "r", "event": 6, "held": []}   plug it in again as a new node
     {"op": "storm", "id": "r", "cycles": 50, "firstEvent": 100}
@@ -251,6 +254,23 @@ class Driver:
             self.write_events(self.stick(s), events)
         elif op == "events":
             self.write_events(self.stick(s), [tuple(e) for e in s["events"]])
+        elif op == "axisFlood":
+            # A stick with every axis moving: bursts of SYN_REPORT frames of all its axes.
+            # After each burst, button `marker` toggles and the program's line for it is
+            # awaited, so unread data never piles up in the pty (see the docstring).
+            stick = self.stick(s)
+            axes = [code for code, _, _ in stick.desc.axes]
+            marker = s["marker"]
+            pattern = f"{re.escape(stick.inst.devnode)}: VKB button {marker} .* "
+            for b in range(s["bursts"]):
+                events = []
+                for f in range(s.get("framesPerBurst", 4)):
+                    events += [(fx.EV_ABS, a, (b * 7 + f * 13 + a) % 1000) for a in axes] + [(fx.EV_SYN, 0, 0)]
+                self.write_events(stick, events)
+                down = b % 2 == 0
+                self.write_events(stick, [(fx.EV_MSC, fx.MSC_SCAN, 0x90000 + marker),
+                                          (fx.EV_KEY, fx.button_code(marker), int(down)), (fx.EV_SYN, 0, 0)])
+                self.need_program().wait_line(pattern + ("down" if down else "up"), s.get("timeout", 10))
         elif op == "cpu":
             self.cpu[s["name"]] = self.cpu_ns()
         elif op == "signal":
@@ -318,6 +338,7 @@ def reexec_in_private_run():
 def main():
     ap = argparse.ArgumentParser(description="umockdev test driver (see the module docstring)")
     ap.add_argument("--program", required=True, help="the executable under test")
+    ap.add_argument("--steps-json", help="the steps as a JSON argument instead of stdin")
     ap.add_argument("--private-run", action="store_true",
                     help="run in a private mount namespace with a tmpfs on /run (for seedDB)")
     args = ap.parse_args()
@@ -348,7 +369,7 @@ def main():
         print(json.dumps(report))
         return
 
-    steps = json.loads(sys.stdin.read())
+    steps = json.loads(args.steps_json if args.steps_json is not None else sys.stdin.read())
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(StepFailed(f"driver deadline {OVERALL_DEADLINE} s")))
     signal.alarm(int(OVERALL_DEADLINE))
     with tempfile.TemporaryDirectory(prefix="vkb-umockdev-") as workdir:

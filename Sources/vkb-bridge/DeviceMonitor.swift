@@ -2,13 +2,15 @@ import Synchronization
 import VKBInput
 
 /// What `vkb-bridge monitor` does with watcher and source events: attaches a reading
-/// thread per device, and prints one line per change, for people and for tests.
+/// thread per device, and prints one line per change (one `write` each, so lines
+/// never interleave and reach a pipe at once), for people and for tests.
 ///
 /// Lines (NODE is the device node):
 /// - `attached NODE VVVV:PPPP phys=PHYS "NAME"`
 /// - `NODE: open, held: …` (the key state at open), `NODE: resync, held: …` (after SYN_DROPPED)
 /// - `NODE: VKB button 23 (BTN_TRIGGER_HAPPY7, 0x2c6) down` / `up`
 /// - `NODE: lost: REASON` when reading fails; `detached NODE` when udev removes it
+/// - `NODE: ended` when a replayed recording ends
 /// - `fds N` (open file descriptors) after each open and detach with `printFDs`
 final class DeviceMonitor: Sendable {
     private struct Attached: Sendable {
@@ -16,12 +18,10 @@ final class DeviceMonitor: Sendable {
         let thread: BlockingThread
     }
 
-    private let out: LineWriter
     private let printFDs: Bool
     private let attached = Mutex<[String: Attached]>([:])
 
-    init(out: LineWriter, printFDs: Bool) {
-        self.out = out
+    init(printFDs: Bool) {
         self.printFDs = printFDs
     }
 
@@ -38,20 +38,19 @@ final class DeviceMonitor: Sendable {
     private func attach(_ source: any DeviceSource) {
         let d = source.device
         detach(d.path)  // never two readers for one node
-        out.line("attached \(d.path) \(d.usbID) phys=\(d.phys.isEmpty ? "-" : d.phys) \"\(d.name)\"")
+        printLine("attached \(d.path) \(d.usbID) phys=\(d.phys.isEmpty ? "-" : d.phys) \"\(d.name)\"")
         let opened = Atomic<Bool>(false)
-        let out = self.out
         let printFDs = self.printFDs
         let report: DeviceEventHandler = { [opened] event in
             switch event {
             case .keyState(let keys):
                 let first = !opened.exchange(true, ordering: .relaxed)
-                out.line("\(d.path): \(first ? "open" : "resync"), held: \(Self.describe(keys))")
-                if first && printFDs { out.line("fds \(openFileDescriptorCount() ?? -1)") }
+                printLine("\(d.path): \(first ? "open" : "resync"), held: \(Self.describe(keys))")
+                if first && printFDs { printLine("fds \(openFileDescriptorCount() ?? -1)") }
             case .key(let code, let pressed):
-                out.line("\(d.path): \(Self.describe(code)) \(pressed ? "down" : "up")")
+                printLine("\(d.path): \(Self.describe(code)) \(pressed ? "down" : "up")")
             case .ended:
-                out.line("\(d.path): ended")
+                printLine("\(d.path): ended")
             }
         }
         do {
@@ -59,20 +58,20 @@ final class DeviceMonitor: Sendable {
                 do {
                     try source.run(report)
                 } catch {
-                    out.line("\(d.path): lost: \(error)")
+                    printLine("\(d.path): lost: \(error)")
                 }
             }
             attached.withLock { $0[d.path] = Attached(source: source, thread: thread) }
         } catch {
-            out.line("\(d.path): lost: cannot start a reader thread: \(error)")
+            printLine("\(d.path): lost: cannot start a reader thread: \(error)")
         }
     }
 
     private func detach(_ path: String) {
         guard stopReader(path) else { return }
         // Counted once the source is freed, so its descriptors are closed.
-        out.line("detached \(path)")
-        if printFDs { out.line("fds \(openFileDescriptorCount() ?? -1)") }
+        printLine("detached \(path)")
+        if printFDs { printLine("fds \(openFileDescriptorCount() ?? -1)") }
     }
 
     /// Stops and joins the reader of `path`, releasing it; false if there was none.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VKBDaemon
 import VKBInput
 import VKBShift
 
@@ -19,17 +20,21 @@ struct DevicesCommand: ParsableCommand {
         let rules = try config.map(Self.deviceRules(fromConfig:))
         let devices = try DeviceInventory.scan().map { DeviceListing($0, rules: rules) }
         if json {
-            print(try DeviceListing.json(devices))
+            printLine(try DeviceListing.json(devices))
         } else if devices.isEmpty {
-            print("no input event devices found (is /dev/input visible, and /sys mounted?)")
+            printLine("no input event devices found (is /dev/input visible, and /sys mounted?)")
         } else {
-            print(devices.map { $0.text(configGiven: rules != nil) }.joined(separator: "\n\n"))
+            printLine(devices.map { $0.text(configGiven: rules != nil) }.joined(separator: "\n\n"))
         }
     }
 
-    /// The `[[device]]` rules of the config at `path`.
-    /// TODO(lead): load them with VKBDaemon's config parser; everything else is wired.
+    /// The `[[device]]` rules of the config at `path`; a bad config stops with its diagnostics.
     static func deviceRules(fromConfig path: String) throws -> [DeviceRule] {
-        throw ValidationError("--config \(path): reading [[device]] rules is not wired in yet; run 'devices' without --config")
+        do {
+            return try ConfigurationLoader.load(path: path).devices
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
     }
 }
