@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "VKBDaemonTests", dependencies: ["VKBDaemon"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VKBWire", "VKBInput"],
+            dependencies: ["VKBWire", "VKBShift", "VKBInput"],
             swiftSettings: strict
         ),
     ]

@@ -32,6 +32,7 @@ final class SenderCore {
     }
 
     static let firstAckPollMilliseconds: Int64 = 1
+    static let sendBufferBytes = 16 * 1024
     static let maxAckPollMilliseconds: Int64 = 100
 
     let loop: EventLoop
@@ -174,6 +175,10 @@ final class SenderCore {
             .channelOption(Self.tcp(TCP_KEEPCNT), value: SocketOptionValue(config.keepaliveCount))
             .channelOption(Self.tcp(TCP_USER_TIMEOUT), value: SocketOptionValue(config.userTimeoutMilliseconds))
             .channelOption(.allowRemoteHalfClosure, value: true)
+            // A state protocol gains nothing from megabytes of stale packets in the kernel:
+            // a small send buffer makes a slow server back up into our bounded queue,
+            // where newer states replace older ones, and bounds the unacknowledged list.
+            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(Self.sendBufferBytes))
             // Small: a stalled server should hold back states in our bounded queue,
             // not in NIO's unbounded pending-writes list.
             .channelOption(.writeBufferWaterMark, value: .init(low: 256, high: 1024))
@@ -240,12 +245,15 @@ final class SenderCore {
     private func failedAttempt(reason: String) {
         beginOrContinueOutage(reason: reason)
         setState(.reconnecting(reason: reason))
-        scheduleRetry()
+        scheduleRetry(after: reason)
     }
 
-    private func scheduleRetry() {
+    private func scheduleRetry(after reason: String? = nil) {
         guard !stopped, retry == nil else { return }
         let delay = backoff.nextDelayMilliseconds()
+        if let reason {
+            publish(.attemptFailed(attempt: outage?.attempts ?? 0, reason: reason, retryInMilliseconds: delay))
+        }
         retry = loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(delay))) { [self] in
             retry = nil
             connect()

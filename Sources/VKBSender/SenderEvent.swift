@@ -28,6 +28,9 @@ public enum ConnectionState: Sendable, Equatable, CustomStringConvertible {
 /// Something the sender reports to the daemon, on the sender's event loop.
 public enum SenderEvent: Sendable, Equatable {
     case connectionState(ConnectionState)
+    /// One connection attempt failed; the next comes after `retryInMilliseconds`.
+    /// Published for every attempt: log it at debug level only.
+    case attemptFailed(attempt: Int, reason: String, retryInMilliseconds: Int)
     /// The server became unreachable (the connection died, or the first attempt failed).
     case outageBegan(reason: String)
     /// Still unreachable; published at most every `outageReminderSeconds`.

@@ -116,7 +116,7 @@ import VKBShift
         try await sink.stop()
     }
 
-    @Test func serverAbsentAtStartIsReachedWhenItAppears() async throws {
+    @Test func serverAbsentAtStartIsReachedWhenItAppearsAndTheOutageIsLoggedOnce() async throws {
         let tmp = try TemporaryDirectory()
         // Find a free port, then free it again: nothing listens there when the bridge starts.
         let probe = try await SinkProcess.start()
@@ -124,15 +124,36 @@ import VKBShift
         try await probe.terminate()
         let rec = try RecordingWriter.write(Self.sequence, named: "seq.evemu", in: tmp.url)
         let bridge = try BridgeProcess(
-            config: BridgeProcess.config(port: port),
+            config: BridgeProcess.config(port: port, extra: "outage_reminder_s = 1"),
             arguments: ["--replay", rec, "--speed", "0", "--exit-when-delivered", "--timeout", "30"], directory: tmp.url)
         try await bridge.child.waitForLine(on: .stderr, containing: "server unreachable")
+        // A reminder after a second of outage proves time passed with the server absent.
+        try await bridge.child.waitForLine(on: .stderr, containing: "server still unreachable")
         try await probe.restart()
         let status = try await bridge.waitForExit()
         #expect(status == .exited(0), "\(bridge.child.report())")
         try await probe.waitForState(Self.finalState)
         #expect(probe.packets(run: 1).map(\.state) == [Self.finalState], "\(probe.report())")
-        #expect(bridge.child.stderr.lines.contains { $0.contains("server reachable again") })
+        let log = bridge.child.stderr.lines
+        #expect(log.contains { $0.contains("server reachable again after") })
+        // Many attempts (debug lines), one state change logged for them all.
+        let attempts = log.filter { $0.contains("connect attempt") }.count
+        let reconnecting = log.filter { $0.contains("reconnecting: ") }.count
+        #expect(attempts >= 3, "\(bridge.child.report())")
+        #expect(reconnecting == 1, "\(bridge.child.report())")
+    }
+
+    @Test(arguments: [("::1", "::1"), ("127.0.0.1", "localhost")])
+    func reachesTheServerByIPv6AddressAndByName(listen: String, configured: String) async throws {
+        let tmp = try TemporaryDirectory()
+        let sink = try await SinkProcess.start(.init(host: listen))
+        let rec = try RecordingWriter.write(Self.sequence, named: "seq.evemu", in: tmp.url)
+        let bridge = try BridgeProcess(
+            config: BridgeProcess.config(port: sink.port, host: configured),
+            arguments: ["--replay", rec, "--speed", "0", "--exit-when-delivered"], directory: tmp.url)
+        let status = try await bridge.waitForExit()
+        #expect(status == .exited(0), "\(bridge.child.report())")
+        try await sink.waitForState(Self.finalState)
     }
 
     @Test func resetAfterEveryTwoPacketsStillConverges() async throws {
@@ -187,8 +208,15 @@ import VKBShift
         let rssLate = try Self.residentKiB(pid: bridge.child.pid)
         #expect(rssLate - rssEarly < 2048, "RSS grew from \(rssEarly) KiB to \(rssLate) KiB while the queue was full")
         #expect(sink.packets.isEmpty, "a stalled sink reads nothing")
+
+        // The server dies with our packets unread and unacknowledged in its window:
+        // the bridge says so, then serves the next server.
+        try await sink.kill()
+        try await bridge.child.waitForLine(on: .stderr, containing: "written but never acknowledged")
+        let next = try await SinkProcess.start(.init(port: sink.port))
+        try await next.waitForPackets(1)
         try await bridge.stop()
-        try await sink.stop()
+        try await next.stop()
     }
 
     /// N from the bridge's "outbound queue full: N intermediate state(s) coalesced" line, else 0.

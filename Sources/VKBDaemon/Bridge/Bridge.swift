@@ -163,25 +163,24 @@ public final class Bridge: Sendable {
 
     private func handle(_ event: DeviceSourceEvent, from handle: Int) {
         state.withLockedValue { s in
-            guard var attached = s.devices[handle] else { return }
+            guard let label = s.devices[handle].map({ $0.label }) else { return }
             let before = s.mapper.state
+            // Mutate the stored key set in place: copying `Attached` out and back would
+            // copy the key bitmap on every event.
             switch event {
             case .key(let code, let pressed):
-                attached.keys.set(code, pressed)
-                s.devices[handle] = attached
+                s.devices[handle]!.keys.set(code, pressed)
                 let after = s.mapper.apply(event, from: handle)
                 if after != before { deliver(after) }
-                observe(.key(handle: handle, label: attached.label, code: code, pressed: pressed, state: after))
+                observe(.key(handle: handle, label: label, code: code, pressed: pressed, state: after))
             case .keyState(let keys):
-                attached.keys = keys
-                s.devices[handle] = attached
+                s.devices[handle]!.keys = keys
                 let after = s.mapper.apply(event, from: handle)
                 if after != before { deliver(after) }
-                observe(.keyState(handle: handle, label: attached.label, keys: keys, state: after))
+                observe(.keyState(handle: handle, label: label, keys: keys, state: after))
             case .ended:
-                attached.ended = true
-                s.devices[handle] = attached
-                observe(.ended(handle: handle, device: attached.source.device))
+                s.devices[handle]!.ended = true
+                observe(.ended(handle: handle, device: s.devices[handle]!.source.device))
             }
         }
     }

@@ -110,9 +110,11 @@ public final class BridgeService: Service, Sendable {
 
     private func shutdown() async {
         watcher.stop()
-        bridge.detachAll(reason: "shutting down")
+        // The sender stops first: releasing the buttons of detached devices must not
+        // reach the server, which keeps the last state unless clear_on_exit says otherwise.
         let clear = configuration.withLockedValue { $0.clearOnExit }
         await sender.stop(sending: clear ? .clear : nil)
+        bridge.detachAll(reason: "shutting down")
         endedContinuation.finish()
     }
 
@@ -172,6 +174,8 @@ public final class BridgeService: Service, Sendable {
                 case .connected, .stopped, .connecting: logger.notice("\(state)")
                 case .disconnected, .reconnecting: logger.warning("\(state)")
                 }
+            case .attemptFailed(let attempt, let reason, let delay):
+                logger.debug("connect attempt \(attempt) failed (\(reason)); next in \(delay) ms")
             case .outageBegan(let reason):
                 logger.warning("server unreachable (\(reason)); retrying until it is back")
             case .outageContinues(let seconds, let attempts, let reason):

@@ -84,12 +84,13 @@ public struct DemoRunner: Sendable {
             observeSender: { timeline.sender($0) })
 
         let crash = Task {
-            let killAfter = speed > 0 ? durationSeconds * 0.45 / speed : 0
+            // Just after shift2 goes on; subshift1 is pressed while the sink is down.
+            let killAfter = speed > 0 ? durationSeconds * 0.33 / speed : 0
             try await Task.sleep(for: .milliseconds(Int(killAfter * 1000)))
             timeline.say("demo", "killing sink #\(first.number) with SIGKILL (a crashed server)")
             first.process.send(SIGKILL)
             first.process.wait()
-            try await Task.sleep(for: .milliseconds(600))
+            try await Task.sleep(for: .milliseconds(Int(500 / max(speed, 0.001))))
             timeline.say("demo", "restarting the sink on the same port \(port)")
             let second = try sinks.start(path: sinkPath, port: port)
             _ = await sinks.waitForPort(of: second)
@@ -157,7 +158,7 @@ final class Timeline: Sendable {
             say("bridge", "\(packets) packet(s) were never acknowledged by the dead server")
         case .outageEnded(let seconds, let attempts):
             say("bridge", "server back after \(Timeline.seconds(seconds)), \(attempts) failed attempt(s); current state sent first")
-        case .outageBegan, .outageContinues, .queueOverflow:
+        case .outageBegan, .outageContinues, .queueOverflow, .attemptFailed:
             break
         }
     }

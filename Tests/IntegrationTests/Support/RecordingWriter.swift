@@ -41,9 +41,11 @@ enum RecordingWriter {
 
         """
 
-    /// Recording text for `presses` (times in seconds from the start).
+    /// Recording text for `presses` (times in seconds from the start of the recording).
     static func text(_ presses: [Press]) -> String {
-        var lines: [String] = []
+        // Timestamps are relative to the first event, so the recording starts with a
+        // report at 0 for the presses' own times to count from it.
+        var lines = ["E: 0.000000 0000 0000 0000"]
         for p in presses {
             let code = try! VKBButton.code(forButton: p.button).get()
             let t = stamp(p.seconds)
