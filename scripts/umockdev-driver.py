@@ -10,7 +10,7 @@ stdin (or --steps-json JSON) is a JSON array of steps, run in order; stdout is o
     {"ok": bool, "error": str|null, "failedStep": int|null,
      "lines": [program stdout lines], "stderr": str, "exitStatus": int|null,
      "runs": [{"args": [...], "exitStatus": int, "stdout": str, "stderr": str}],
-     "cpuNanoseconds": {name: int}, "skipped": str|null}
+     "cpuNanoseconds": {name: int}, "umockdevFailedOpens": int, "skipped": str|null}
 
 Steps (devices come from Tests/Fixtures/devices/<device>.toml; "id" names a stick for
 later steps; buttons are VKB button numbers):
@@ -19,10 +19,14 @@ later steps; buttons are VKB button numbers):
      "held": [3, 80], "seedDB": false}      add a stick (emits an "add" uevent). seedDB writes
                                             its udev database entry, so enumeration sees it
                                             initialised; needs --private-run.
-    {"op": "spawn", "args": ["monitor"]}    start the program (it inherits the testbed)
+    {"op": "spawn", "args": ["monitor"], "umockdevDebug": false}
+                                            start the program (it inherits the testbed);
+                                            umockdevDebug counts umockdev's leaked sockets
+                                            (report "umockdevFailedOpens", see below)
     {"op": "run", "args": ["devices"]}      run the program to completion, record its output
-    {"op": "wait", "line": "REGEX", "timeout": 10}
-                                            wait for a new stdout line matching REGEX (search)
+    {"op": "wait", "line": "REGEX", "timeout": 10, "stream": "stdout"}
+                                            wait for a new line on stdout (or stderr) matching
+                                            REGEX (search), after the last one matched there
     {"op": "buttons", "id": "r", "frames": [[[3, 1]], [[3, 0], [80, 1]]]}
                                             one SYN_REPORT frame per list: MSC_SCAN + EV_KEY
     {"op": "events", "id": "r", "events": [[type, code, value], ...]}   raw events
@@ -77,46 +81,66 @@ class StepFailed(Exception):
     pass
 
 
+# umockdev 0.17's preload connects its ioctl socket even when open() of the fake node
+# fails (node just removed), and never closes it: "ioctl_emulate_open fd -1 (...)".
+# With UMOCKDEV_DEBUG=ioctl those are counted, so fd checks can tell them from ours.
+UMOCKDEV_FAILED_OPEN = re.compile(r"^ioctl_emulate_open fd -1 ")
+UMOCKDEV_DEBUG_LINE = re.compile(r"^(ioctl |ioctl_emulate_|ioctl_tree|uevent_sender)")
+
+
 class Program:
     """The spawned program; its stdout lines are collected as they come."""
 
-    def __init__(self, argv):
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+    def __init__(self, argv, umockdev_debug=False):
+        # The child must inherit the C environment: the testbed set UMOCKDEV_DIR there
+        # (g_setenv), where os.environ does not see it; os.environ writes go through.
+        if umockdev_debug:
+            os.environ["UMOCKDEV_DEBUG"] = "ioctl"
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE)
+        finally:
+            os.environ.pop("UMOCKDEV_DEBUG", None)
         self.lines = []
         self.stderr = []
+        self.failed_opens = 0
         self.cond = threading.Condition()
-        self.cursor = 0
-        self.stdout_done = False
-        self.pumps = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines, True), daemon=True),
-                      threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr, False), daemon=True)]
+        self.cursors = {"stdout": 0, "stderr": 0}
+        self.done = {"stdout": False, "stderr": False}
+        self.pumps = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines, "stdout"), daemon=True),
+                      threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr, "stderr"), daemon=True)]
         for t in self.pumps:
             t.start()
 
-    def _pump(self, stream, sink, is_stdout):
+    def _pump(self, stream, sink, name):
         for raw in stream:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
             with self.cond:
-                sink.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                if name == "stderr" and UMOCKDEV_DEBUG_LINE.match(line):
+                    self.failed_opens += bool(UMOCKDEV_FAILED_OPEN.match(line))
+                    continue
+                sink.append(line)
                 self.cond.notify_all()
         with self.cond:
-            if is_stdout:
-                self.stdout_done = True
+            self.done[name] = True
             self.cond.notify_all()
 
-    def wait_line(self, pattern, timeout):
+    def wait_line(self, pattern, timeout, stream="stdout"):
+        """The next line on `stream` after the previous match there that matches."""
+        lines = self.lines if stream == "stdout" else self.stderr
         regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
-                for i in range(self.cursor, len(self.lines)):
-                    if regex.search(self.lines[i]):
-                        self.cursor = i + 1
-                        return self.lines[i]
+                for i in range(self.cursors[stream], len(lines)):
+                    if regex.search(lines[i]):
+                        self.cursors[stream] = i + 1
+                        return lines[i]
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise StepFailed(f"no line matching /{pattern}/ within {timeout} s")
-                if self.stdout_done:
-                    raise StepFailed(f"program closed stdout (exit {self.proc.poll()}) before a line matching /{pattern}/")
+                    raise StepFailed(f"no {stream} line matching /{pattern}/ within {timeout} s")
+                if self.done[stream]:
+                    raise StepFailed(f"program closed {stream} (exit {self.proc.poll()}) before a line matching /{pattern}/")
                 self.cond.wait(remaining)
 
     def stop(self, timeout=10):
@@ -232,7 +256,7 @@ class Driver:
         elif op == "spawn":
             if self.program is not None:
                 raise StepFailed("program already running")
-            self.program = Program([self.program_path] + s.get("args", []))
+            self.program = Program([self.program_path] + s.get("args", []), s.get("umockdevDebug", False))
         elif op == "run":
             r = subprocess.run([self.program_path] + s.get("args", []), capture_output=True,
                                timeout=s.get("timeout", 30))
@@ -240,7 +264,7 @@ class Driver:
                               "stdout": r.stdout.decode("utf-8", "replace"),
                               "stderr": r.stderr.decode("utf-8", "replace")})
         elif op == "wait":
-            self.need_program().wait_line(s["line"], s.get("timeout", 10))
+            self.need_program().wait_line(s["line"], s.get("timeout", 10), s.get("stream", "stdout"))
         elif op == "buttons":
             events = []
             for frame in s["frames"]:
@@ -391,6 +415,7 @@ def main():
                 with driver.program.cond:
                     report["lines"] = list(driver.program.lines)
                     report["stderr"] = "\n".join(driver.program.stderr)
+                    report["umockdevFailedOpens"] = driver.program.failed_opens
             report["runs"] = driver.runs
             report["cpuNanoseconds"] = driver.cpu
     print(json.dumps(report))

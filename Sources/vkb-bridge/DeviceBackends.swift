@@ -6,6 +6,10 @@ enum DeviceBackends {
     /// Reports every initialised event node with joystick buttons; the bridge matches
     /// them against `[[device]]` (and re-matches on reload), so the watcher does not.
     static func hardwareWatcher(logger: Logger) throws -> any DeviceWatcher {
-        try UdevDeviceWatcher(filter: UdevDeviceWatcher.hasJoystickButtons, logger: logger)
+        try UdevDeviceWatcher(
+            filter: UdevDeviceWatcher.hasJoystickButtons,
+            onReady: { logger.info("udev: devices present reported, following hotplug") },
+            logger: logger
+        )
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VKBShift
 
 /// The evdev/udev backend against fake VKB sticks: real libevdev and libudev in
 /// `vkb-bridge`, a umockdev testbed around it (scripts/umockdev-driver.py), fixtures
@@ -212,7 +213,7 @@ struct UmockdevTests {
         let cycles = 50
         let last = "/dev/input/event\(100 + cycles - 1)"
         let report = try await UmockdevDriver.run([
-            .spawn(["monitor"]),
+            .spawn(["monitor"], umockdevDebug: true),
             .wait("^watching udev$"),
             .add("r", "gladiator-nxt-evo-r", event: 5),
             .wait("^/dev/input/event5: open"),
@@ -247,10 +248,13 @@ struct UmockdevTests {
         #expect(everAttached == nodes)
         #expect(detached == nodes, "the last one at shutdown")
 
-        // Same descriptors open with the one stick attached, before and after the storm.
+        // Same descriptors open with the one stick attached, before and after the storm,
+        // but for the ones umockdev's preload leaks itself when the bridge opens a node
+        // that was removed a moment before (the open fails; the preload's socket stays).
         let fds = report.fileDescriptorCounts
         try #require(fds.count == 2, "\(report.transcript)")
-        #expect(fds[0] == fds[1], "descriptors leaked: \(fds[0]) before the storm, \(fds[1]) after")
+        let umockdevLeaks = try #require(report.umockdevFailedOpens)
+        #expect(fds[1] - fds[0] == umockdevLeaks, "descriptors leaked: \(fds[0]) before the storm, \(fds[1]) after, \(umockdevLeaks) of them umockdev's")
         #expect(report.lines.filter { $0.contains("VKB button 9") } == ["\(last): VKB button 9 (BTN_BASE3, 0x128) down"])
     }
 
@@ -307,6 +311,34 @@ struct UmockdevTests {
         #expect(listed.map(\.node) == ["/dev/input/event5", "/dev/input/event6"])
         #expect(listed.map(\.name) == [Self.gladiatorName, Self.gladiatorName])
         #expect(listed.map(\.matches) == ["left", "right"], "rules on phys tell the sticks apart")
+    }
+
+    // MARK: - the daemon on the evdev backend
+
+    @Test func runDeliversHeldAndPressedButtonsAndReleasesOnRemoval() async throws {
+        // The whole path: fake stick → libevdev → bridge → TCP → the sink process.
+        let tmp = try TemporaryDirectory()
+        let sink = try await SinkProcess.start()
+        let config = tmp.url.appendingPathComponent("bridge.toml")
+        try BridgeProcess.config(port: sink.port).write(to: config, atomically: true, encoding: .utf8)
+        let report = try await UmockdevDriver.run([
+            .spawn(["run", "--config", config.path, "--log-level", "debug"]),
+            .wait("udev: devices present reported", stderr: true),
+            // Button 20 (shift1) is already held when the stick appears.
+            .add("r", "gladiator-nxt-evo-r", event: 5, held: [20]),
+            .wait("attached stick: .* at /dev/input/event5", stderr: true),
+            .wait("key state .* → shift1", stderr: true),
+            .buttons("r", [[(5, 1)]]),  // subshift1
+            .wait("BTN_TOP2 down", stderr: true),
+            .remove("r"),
+            .wait("detached .* at /dev/input/event5", stderr: true),
+            .stop,
+        ])
+        try #require(report.ok, "\(report.transcript)")
+        #expect(report.exitStatus == 0, "\(report.transcript)")
+        try await sink.waitForState(.clear)
+        #expect(sink.states == [.clear, ShiftState(shift: 1), ShiftState(shift: 1, subshift: 1), .clear], "\(sink.report())\n\(report.transcript)")
+        try await sink.stop()
     }
 
     // MARK: - start-up enumeration

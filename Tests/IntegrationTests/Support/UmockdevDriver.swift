@@ -109,13 +109,16 @@ struct Step {
         Step(fields: ["op": "storm", "id": id, "cycles": cycles, "firstEvent": firstEvent])
     }
 
-    static func spawn(_ arguments: [String]) -> Step { Step(fields: ["op": "spawn", "args": arguments]) }
+    /// `umockdevDebug`: count the sockets umockdev's preload leaks (`umockdevFailedOpens`).
+    static func spawn(_ arguments: [String], umockdevDebug: Bool = false) -> Step {
+        Step(fields: ["op": "spawn", "args": arguments, "umockdevDebug": umockdevDebug])
+    }
 
     static func run(_ arguments: [String]) -> Step { Step(fields: ["op": "run", "args": arguments]) }
 
-    /// Waits for a new stdout line matching the regular expression.
-    static func wait(_ pattern: String, timeout: Int = 10) -> Step {
-        Step(fields: ["op": "wait", "line": pattern, "timeout": timeout])
+    /// Waits for a new stdout (or stderr) line matching the regular expression.
+    static func wait(_ pattern: String, timeout: Int = 10, stderr: Bool = false) -> Step {
+        Step(fields: ["op": "wait", "line": pattern, "timeout": timeout, "stream": stderr ? "stderr" : "stdout"])
     }
 
     /// One SYN_REPORT frame per element: (VKB button, 1 down / 0 up) pairs.
@@ -157,6 +160,9 @@ struct UmockdevReport: Decodable {
     var exitStatus: Int?
     var runs: [Run]
     var cpuNanoseconds: [String: Int]?
+    /// Opens of a just-removed fake node: umockdev 0.17's preload connects its ioctl
+    /// socket although `open()` fails, and leaks it (only counted with `umockdevDebug`).
+    var umockdevFailedOpens: Int?
     var skipped: String?
 
     /// Everything, for failure messages.
