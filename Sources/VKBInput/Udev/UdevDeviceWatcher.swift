@@ -111,7 +111,7 @@ public final class UdevDeviceWatcher: DeviceWatcher {
         }
     }
 
-    /// Event devices present now, ordered by node number; each one's unref is the caller's.
+    /// Event devices present now, ordered by node number (each unref'd with its `UdevDeviceRef`).
     private func presentDevices(_ udev: OpaquePointer) throws -> [UdevDeviceRef] {
         guard let enumerator = udev_enumerate_new(udev) else { throw UdevError("udev_enumerate_new failed") }
         defer { udev_enumerate_unref(enumerator) }
