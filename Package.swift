@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "vkb-bridge",
             dependencies: [
-                "VKBDaemon",
+                "VKBDaemon", "VKBSender", "VKBShift", "VKBInput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

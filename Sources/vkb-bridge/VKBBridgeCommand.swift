@@ -12,6 +12,7 @@ struct VKBBridgeCommand: AsyncParsableCommand {
             DemoCommand.self,
             DevicesCommand.self,
             MonitorCommand.self,
+            ProbeCommand.self,
         ]
     )
 }
