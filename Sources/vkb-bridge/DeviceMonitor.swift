@@ -1,90 +1,69 @@
 import Synchronization
+import VKBDaemon
 import VKBInput
+import VKBShift
 
-/// What `vkb-bridge monitor` does with watcher and source events: attaches a reading
-/// thread per device, and prints one line per change (one `write` each, so lines
-/// never interleave and reach a pipe at once), for people and for tests.
+/// Prints what `vkb-bridge monitor` shows, one line per change (one `write` each, so
+/// lines never interleave and reach a pipe at once), from the bridge's observations.
+/// The devices are read by the same `Bridge` the daemon uses, so what you see is what
+/// `run` would map.
 ///
-/// Lines (NODE is the device node):
-/// - `attached NODE VVVV:PPPP phys=PHYS "NAME"`
-/// - `NODE: open, held: …` (the key state at open), `NODE: resync, held: …` (after SYN_DROPPED)
-/// - `NODE: VKB button 23 (BTN_TRIGGER_HAPPY7, 0x2c6) down` / `up`
-/// - `NODE: lost: REASON` when reading fails; `detached NODE` when udev removes it
-/// - `NODE: ended` when a replayed recording ends
+/// Lines (NAME is the `[[device]]` id when a config matched one, else the node):
+/// - `attached NODE VVVV:PPPP phys=PHYS "NAME"` (plus ` as ID` with a config)
+/// - `ignored NODE VVVV:PPPP "NAME": no [[device]] matches` (with a config)
+/// - `NAME: open, held: …` (the key state at open), `NAME: resync, held: …` (after SYN_DROPPED)
+/// - `NAME: VKB button 23 (BTN_TRIGGER_HAPPY7, 0x2c6) down` / `up`, followed by
+///   `→ shift1+subshift2` (the resulting state) when the config has bindings
+/// - `NODE: lost: REASON` when reading fails; `detached NODE` otherwise
+/// - `NAME: ended` when a replayed recording ends
 /// - `fds N` (open file descriptors) after each open and detach with `printFDs`
 final class DeviceMonitor: Sendable {
-    private struct Attached: Sendable {
-        let source: any DeviceSource
-        let thread: BlockingThread
-    }
-
     private let printFDs: Bool
-    private let attached = Mutex<[String: Attached]>([:])
+    private let showState: Bool
+    private let opened = Mutex<Set<Int>>([])
 
-    init(printFDs: Bool) {
+    init(printFDs: Bool, showState: Bool) {
         self.printFDs = printFDs
+        self.showState = showState
     }
 
-    /// The watcher's handler.
-    func handle(_ event: DeviceWatcherEvent) {
-        switch event {
-        case .added(let source):
-            attach(source)
-        case .removed(let path):
-            detach(path)
+    func observe(_ observation: Bridge.Observation) {
+        switch observation {
+        case .attached(let handle, let d, let label):
+            names.withLock { $0[handle] = label ?? d.path }
+            printLine("attached \(d.path) \(d.usbID) phys=\(d.phys.isEmpty ? "-" : d.phys) \"\(d.name)\"" + (label.map { " as \($0)" } ?? ""))
+        case .ignored(let d):
+            printLine("ignored \(d.path) \(d.usbID) \"\(d.name)\": no [[device]] matches")
+        case .keyState(let handle, _, let keys, let state):
+            let first = opened.withLock { $0.insert(handle).inserted }
+            printLine("\(name(handle)): \(first ? "open" : "resync"), held: \(Self.describe(keys))" + suffix(state))
+            if first && printFDs { printFileDescriptors() }
+        case .key(let handle, _, let code, let pressed, let state):
+            printLine("\(name(handle)): \(Self.describe(code)) \(pressed ? "down" : "up")" + suffix(state))
+        case .ended(let handle, _):
+            printLine("\(name(handle)): ended")
+        case .detached(let handle, let d, let cause):
+            opened.withLock { _ = $0.remove(handle) }
+            names.withLock { _ = $0.removeValue(forKey: handle) }
+            if case .failed(let why) = cause { printLine("\(d.path): lost: \(why)") }
+            printLine("detached \(d.path)")
+            if printFDs { printFileDescriptors() }
         }
     }
 
-    private func attach(_ source: any DeviceSource) {
-        let d = source.device
-        detach(d.path)  // never two readers for one node
-        printLine("attached \(d.path) \(d.usbID) phys=\(d.phys.isEmpty ? "-" : d.phys) \"\(d.name)\"")
-        let opened = Atomic<Bool>(false)
-        let printFDs = self.printFDs
-        let report: DeviceEventHandler = { [opened] event in
-            switch event {
-            case .keyState(let keys):
-                let first = !opened.exchange(true, ordering: .relaxed)
-                printLine("\(d.path): \(first ? "open" : "resync"), held: \(Self.describe(keys))")
-                if first && printFDs { printLine("fds \(openFileDescriptorCount() ?? -1)") }
-            case .key(let code, let pressed):
-                printLine("\(d.path): \(Self.describe(code)) \(pressed ? "down" : "up")")
-            case .ended:
-                printLine("\(d.path): ended")
-            }
-        }
-        do {
-            let thread = try BlockingThread {
-                do {
-                    try source.run(report)
-                } catch {
-                    printLine("\(d.path): lost: \(error)")
-                }
-            }
-            attached.withLock { $0[d.path] = Attached(source: source, thread: thread) }
-        } catch {
-            printLine("\(d.path): lost: cannot start a reader thread: \(error)")
-        }
+    /// What each attached device is called in lines: its `[[device]]` id, else its node.
+    private let names = Mutex<[Int: String]>([:])
+
+    private func name(_ handle: Int) -> String {
+        names.withLock { $0[handle] } ?? "device \(handle)"
     }
 
-    private func detach(_ path: String) {
-        guard stopReader(path) else { return }
-        // Counted once the source is freed, so its descriptors are closed.
-        printLine("detached \(path)")
-        if printFDs { printLine("fds \(openFileDescriptorCount() ?? -1)") }
+    private func suffix(_ state: ShiftState) -> String {
+        showState ? " → \(state)" : ""
     }
 
-    /// Stops and joins the reader of `path`, releasing it; false if there was none.
-    private func stopReader(_ path: String) -> Bool {
-        guard let entry = attached.withLock({ $0.removeValue(forKey: path) }) else { return false }
-        entry.source.stop()
-        entry.thread.join()
-        return true
-    }
-
-    /// Stops every reader and waits for it.
-    func detachAll() {
-        for path in attached.withLock({ Array($0.keys) }).sorted() { detach(path) }
+    func printFileDescriptors() {
+        printLine("fds \(openFileDescriptorCount() ?? -1)")
     }
 
     /// `VKB button 23 (BTN_TRIGGER_HAPPY7, 0x2c6)`, or `key BTN_SOUTH (0x130)`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Synchronization
+import VKBDaemon
 import VKBInput
 
 #if canImport(Glibc)
@@ -11,15 +12,20 @@ import Glibc
 struct MonitorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
-        abstract: "Watch input devices and print attach/detach and button lines.",
+        abstract: "Watch sticks and print every button press and release: a learn mode for writing the config.",
         discussion: """
             Prints 'watching udev' (or 'watching recordings') once listening, then per device \
             'attached NODE VVVV:PPPP phys=… "NAME"', 'NODE: open, held: …' (keys already down), \
             'NODE: VKB button N (…) down|up', 'NODE: resync, held: …' after the kernel dropped \
-            events, and 'detached NODE'. SIGUSR1 prints 'fds N', the number of open file \
-            descriptors. Stops on SIGINT/SIGTERM.
+            events, and 'detached NODE'. With --config, only the devices its [[device]] rules \
+            match are read, lines start with the rule's id, and each button line ends with the \
+            resulting shift state (→ shift1+subshift2). Nothing is sent to any server. \
+            SIGUSR1 prints 'fds N', the number of open file descriptors. Stops on SIGINT/SIGTERM.
             """
     )
+
+    @Option(name: .shortAndLong, help: "A config: read only its devices and show the shift state its bindings make.")
+    var config: String?
 
     @Flag(name: .long, help: "Watch every input event node, not only those with joystick buttons.")
     var all = false
@@ -40,7 +46,11 @@ struct MonitorCommand: ParsableCommand {
 
     func run() throws {
         let logger = logging.bootstrap(label: "vkb-bridge")
-        let monitor = DeviceMonitor(printFDs: debugFds)
+        let configuration = try config.map(loadConfigurationOrExit) ?? BridgeConfiguration()
+        let monitor = DeviceMonitor(printFDs: debugFds, showState: !configuration.bindings.isEmpty)
+        let bridge = Bridge(
+            configuration: configuration, logger: logger, deliver: { _ in },
+            observe: monitor.observe)
         let watcher: any DeviceWatcher
         if let replayWatcher = try replay.makeWatcher() {
             watcher = replayWatcher
@@ -57,12 +67,17 @@ struct MonitorCommand: ParsableCommand {
 
         let finished = DispatchSemaphore(value: 0)
         let failure = Mutex<(any Error)?>(nil)
-        let signals = Self.handleSignals { finished.signal() }
+        let signals = Self.handleSignals(fds: monitor.printFileDescriptors) { finished.signal() }
         defer { signals.forEach { $0.cancel() } }
 
         let thread = try BlockingThread {
             do {
-                try watcher.run(monitor.handle)
+                try watcher.run { event in
+                    switch event {
+                    case .added(let source): bridge.attach(source)
+                    case .removed(let path): bridge.detach(path: path)
+                    }
+                }
             } catch {
                 failure.withLock { $0 = error }
                 finished.signal()
@@ -71,7 +86,7 @@ struct MonitorCommand: ParsableCommand {
         finished.wait()
         watcher.stop()
         thread.join()
-        monitor.detachAll()
+        bridge.detachAll()
         if let error = failure.withLock({ $0 }) {
             printError("monitor: \(error)")
             throw ExitCode.failure
@@ -79,14 +94,16 @@ struct MonitorCommand: ParsableCommand {
     }
 
     /// SIGINT/SIGTERM end the monitor; SIGUSR1 prints the open descriptor count.
-    private static func handleSignals(stop: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+    private static func handleSignals(
+        fds: @escaping @Sendable () -> Void, stop: @escaping @Sendable () -> Void
+    ) -> [any DispatchSourceSignal] {
         let queue = DispatchQueue(label: "vkb-bridge.monitor.signals")
         var sources: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM, SIGUSR1] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             if sig == SIGUSR1 {
-                source.setEventHandler { printLine("fds \(openFileDescriptorCount() ?? -1)") }
+                source.setEventHandler(handler: fds)
             } else {
                 source.setEventHandler(handler: stop)
             }

@@ -80,7 +80,7 @@ public final class BridgeService: Service, Sendable {
         let watcher = self.watcher
         let bridge = self.bridge
         let logger = self.logger
-        DetachedThread.start {
+        let watcherThread = try BlockingThread {
             do {
                 try watcher.run { event in
                     switch event {
@@ -92,6 +92,7 @@ public final class BridgeService: Service, Sendable {
                 logger.error("device watcher failed: \(error)")
             }
         }
+        defer { watcherThread.join() }
         logger.info("watching devices; sending to \(configuration.withLockedValue { $0.sender.endpointDescription })")
         // Ready once the config is loaded and devices are watched; never waits for the server.
         status.notifier.ready(status: status.text)
@@ -125,7 +126,7 @@ public final class BridgeService: Service, Sendable {
         // reach the server, which keeps the last state unless clear_on_exit says otherwise.
         let clear = configuration.withLockedValue { $0.clearOnExit }
         await sender.stop(sending: clear ? .clear : nil)
-        bridge.detachAll(reason: "shutting down")
+        bridge.detachAll()
         endedContinuation.finish()
         status.finish()
     }
@@ -241,8 +242,8 @@ public final class BridgeService: Service, Sendable {
             logger.notice("attached \(label.map { "\($0): " } ?? "")\(device.name.trimmingCharacters()) (\(device.usbID)) at \(device.path)")
         case .ignored(let device):
             logger.info("ignoring \(device.name.trimmingCharacters()) (\(device.usbID)) at \(device.path): no [[device]] matches it")
-        case .detached(_, let device, let reason):
-            logger.notice("detached \(device.name.trimmingCharacters()) at \(device.path): \(reason)")
+        case .detached(_, let device, let cause):
+            logger.notice("detached \(device.name.trimmingCharacters()) at \(device.path): \(cause)")
         case .ended(_, let device):
             logger.info("recording \(device.path) ended; its device keeps its last state")
         case .key(_, _, let code, let pressed, let state):
