@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "vkb-bridge",
             dependencies: [
-                "VKBDaemon",
+                "VKBDaemon", "VKBSender", "VKBShift", "VKBInput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -99,10 +99,11 @@ let package = Package(
             dependencies: ["VKBSender", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
-        .testTarget(name: "VKBDaemonTests", dependencies: ["VKBDaemon"], swiftSettings: strict),
+        .target(name: "VKBTestSupport", path: "Tests/VKBTestSupport", swiftSettings: strict),
+        .testTarget(name: "VKBDaemonTests", dependencies: ["VKBDaemon", "VKBTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VKBWire", "VKBShift", "VKBInput"],
+            dependencies: ["VKBWire", "VKBShift", "VKBInput", "VKBTestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -319,7 +319,7 @@ final class SenderCore {
     }
 
     private func failedAttempt(reason: String) {
-        beginOrContinueOutage(reason: reason)
+        beginOrContinueOutage(reason: reason, failedAttempt: true)
         setState(.reconnecting(reason: reason))
         scheduleRetry(after: reason)
     }
@@ -336,14 +336,16 @@ final class SenderCore {
         }
     }
 
-    private func beginOrContinueOutage(reason: String) {
+    /// Starts the outage clock at the first failure (a lost connection or a failed
+    /// attempt) and counts failed attempts.
+    private func beginOrContinueOutage(reason: String, failedAttempt: Bool) {
         let now = NIODeadline.now()
         guard var outage else {
-            outage = Outage(start: now, lastReminder: now, attempts: 1)
+            outage = Outage(start: now, lastReminder: now, attempts: failedAttempt ? 1 : 0)
             publish(.outageBegan(reason: reason))
             return
         }
-        outage.attempts += 1
+        if failedAttempt { outage.attempts += 1 }
         if now - outage.lastReminder >= .seconds(Int64(configuration.outageReminderSeconds)) {
             outage.lastReminder = now
             let seconds = Double((now - outage.start).nanoseconds) / 1e9
@@ -389,7 +391,7 @@ final class SenderCore {
             publish(.unacknowledgedOnDeadConnection(packets: count, lastState: last.state))
         }
         setState(.disconnected(reason: reason))
-        if reportOutage { beginOrContinueOutage(reason: reason) }
+        if reportOutage { beginOrContinueOutage(reason: reason, failedAttempt: false) }
         for state in taken.states { submit(state) }
     }
 

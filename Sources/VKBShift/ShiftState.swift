@@ -55,3 +55,20 @@ public struct ShiftState: Sendable, Hashable, CustomStringConvertible {
         return on.isEmpty ? "none" : on.joined(separator: "+")
     }
 }
+
+extension ShiftState {
+    /// Parses the `description` form: `none`, or bit names joined by `+` (`shift1+subshift2`).
+    public init?(parsing text: String) {
+        var state = ShiftState.clear
+        let t = text.lowercased()
+        guard t != "none" else {
+            self = state
+            return
+        }
+        for name in t.split(separator: "+") {
+            guard let bit = ShiftBit(name: String(name)) else { return nil }
+            state[bit] = true
+        }
+        self = state
+    }
+}

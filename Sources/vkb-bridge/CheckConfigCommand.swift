@@ -12,13 +12,7 @@ struct CheckConfigCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        let config: BridgeConfiguration
-        do {
-            config = try ConfigurationLoader.load(path: file)
-        } catch {
-            printError(error.description)
-            throw ExitCode(2)
-        }
+        let config = try loadConfigurationOrExit(file)
         print(ConfigurationSummary(config).text(file: file))
     }
 }

@@ -1,11 +1,15 @@
-import ArgumentParser
 import Logging
 import VKBInput
 
 /// The hardware backend: sticks found and followed through udev.
 enum DeviceBackends {
+    /// Reports every initialised event node with joystick buttons; the bridge matches
+    /// them against `[[device]]` (and re-matches on reload), so the watcher does not.
     static func hardwareWatcher(logger: Logger) throws -> any DeviceWatcher {
-        printError("the evdev/udev backend is not available yet: give --replay RECORDING")
-        throw ExitCode(2)
+        try UdevDeviceWatcher(
+            filter: UdevDeviceWatcher.hasJoystickButtons,
+            onReady: { logger.info("udev: devices present reported, following hotplug") },
+            logger: logger
+        )
     }
 }

@@ -22,3 +22,16 @@ private func writeLine(_ message: String, to fd: Int32) {
         offset += n
     }
 }
+
+import ArgumentParser
+import VKBDaemon
+
+/// Loads a config, or prints every error with file:line and exits 2.
+func loadConfigurationOrExit(_ path: String) throws -> BridgeConfiguration {
+    do {
+        return try ConfigurationLoader.load(path: path)
+    } catch {
+        printError(error.description)
+        throw ExitCode(2)
+    }
+}

@@ -41,13 +41,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "vkb-bridge")
-        let configuration: BridgeConfiguration
-        do {
-            configuration = try ConfigurationLoader.load(path: config)
-        } catch {
-            printError(error.description)
-            throw ExitCode(2)
-        }
+        let configuration = try loadConfigurationOrExit(config)
         let watcher = try replay.makeWatcher() ?? DeviceBackends.hardwareWatcher(logger: logger)
         let service = BridgeService(
             configuration: configuration,

@@ -11,6 +11,7 @@ struct VKBBridgeCommand: AsyncParsableCommand {
             DemoCommand.self,
             DevicesCommand.self,
             MonitorCommand.self,
+            ProbeCommand.self,
         ]
     )
 }

@@ -14,14 +14,36 @@ public final class Bridge: Sendable {
     public enum Observation: Sendable {
         case attached(handle: Int, device: DeviceDescription, label: String?)
         case ignored(device: DeviceDescription)
-        case detached(handle: Int, device: DeviceDescription, reason: String)
+        /// The device's reader has stopped (and its thread ended, unless it failed by itself).
+        case detached(handle: Int, device: DeviceDescription, cause: DetachCause)
         case key(handle: Int, label: String?, code: UInt16, pressed: Bool, state: ShiftState)
         case keyState(handle: Int, label: String?, keys: KeySet, state: ShiftState)
         case ended(handle: Int, device: DeviceDescription)
     }
 
+    /// Why a device was detached.
+    public enum DetachCause: Sendable, Equatable, CustomStringConvertible {
+        /// udev removed it.
+        case removed
+        /// Reading it failed (the error's text).
+        case failed(String)
+        /// A reload's rules no longer match it.
+        case unmatched
+        case shuttingDown
+
+        public var description: String {
+            switch self {
+            case .removed: "removed"
+            case .failed(let why): why
+            case .unmatched: "no longer matches the config"
+            case .shuttingDown: "shutting down"
+            }
+        }
+    }
+
     private struct Attached {
         var source: any DeviceSource
+        var thread: BlockingThread?
         var label: String?
         var keys = KeySet()
         var ended = false
@@ -76,62 +98,72 @@ public final class Bridge: Sendable {
     @discardableResult
     public func attach(_ source: any DeviceSource) -> Int? {
         let device = source.device
-        let handle: Int? = state.withLockedValue { s in
+        enum Outcome { case attached(Int), ignored, duplicate }
+        let outcome: Outcome = state.withLockedValue { s in
             let (use, label) = s.configuration.match(device)
             guard use else {
                 s.ignored[device.path] = source
-                return nil
+                return .ignored
             }
             s.ignored[device.path] = nil
-            if s.devices.values.contains(where: { $0.source.device.path == device.path && !device.path.isEmpty }) {
-                return nil  // already attached (a duplicate add from udev)
+            if !device.path.isEmpty, s.devices.values.contains(where: { $0.source.device.path == device.path }) {
+                return .duplicate  // never two readers for one node
             }
             let h = s.nextHandle
             s.nextHandle += 1
             s.devices[h] = Attached(source: source, label: label)
             s.mapper.attach(h, label: label)
             observe(.attached(handle: h, device: device, label: label))
-            return h
+            return .attached(h)
         }
-        guard let handle else {
-            observe(.ignored(device: device))
+        guard case .attached(let handle) = outcome else {
+            if case .ignored = outcome { observe(.ignored(device: device)) }
             return nil
         }
-        DetachedThread.start { [self] in
-            do {
-                try source.run { event in self.handle(event, from: handle) }
-            } catch {
-                detach(handle, reason: "\(error)")
+        do {
+            let thread = try BlockingThread { [self] in
+                do {
+                    try source.run { event in self.handle(event, from: handle) }
+                } catch {
+                    detach(handle, cause: .failed("\(error)"), fromReader: true)
+                }
             }
+            state.withLockedValue { $0.devices[handle]?.thread = thread }
+        } catch {
+            detach(handle, cause: .failed("cannot start a reader thread: \(error)"), fromReader: true)
         }
         return handle
     }
 
     /// Stops and removes the device at `path` (a udev remove). Its buttons are released.
-    public func detach(path: String, reason: String = "removed") {
+    public func detach(path: String) {
         let handles = state.withLockedValue { s in
             s.ignored[path] = nil
             return s.devices.filter { $0.value.source.device.path == path }.map(\.key)
         }
-        for h in handles { detach(h, reason: reason) }
+        for h in handles { detach(h, cause: .removed) }
     }
 
-    /// Stops every source (shutdown).
-    public func detachAll(reason: String) {
-        let handles = state.withLockedValue { Array($0.devices.keys) }
-        for h in handles { detach(h, reason: reason) }
+    /// Stops every source and waits for their threads (shutdown).
+    public func detachAll() {
+        let handles = state.withLockedValue { Array($0.devices.keys).sorted() }
+        for h in handles { detach(h, cause: .shuttingDown) }
     }
 
-    private func detach(_ handle: Int, reason: String) {
+    /// Removes a device, releasing its buttons at once; then stops its reader and, unless
+    /// called from that reader, waits for its thread so its descriptors are closed.
+    private func detach(_ handle: Int, cause: DetachCause, fromReader: Bool = false) {
         let removed: Attached? = state.withLockedValue { s in
             guard let attached = s.devices.removeValue(forKey: handle) else { return nil }
             let before = s.mapper.state
             let after = s.mapper.detach(handle)
             if after != before { deliver(after) }
-            observe(.detached(handle: handle, device: attached.source.device, reason: reason))
             return attached
         }
-        removed?.source.stop()
+        guard let removed else { return }
+        removed.source.stop()
+        if !fromReader { removed.thread?.join() }
+        observe(.detached(handle: handle, device: removed.source.device, cause: cause))
     }
 
     /// Applies a new config: bindings take effect at once on the buttons held now;
@@ -157,7 +189,7 @@ public final class Bridge: Sendable {
             let wanted = s.ignored.values.filter { configuration.match($0.device).use }
             return (s.devices.keys.filter { keyStates[$0] == nil }, wanted)
         }
-        for h in unmatched { detach(h, reason: "no longer matches the config") }
+        for h in unmatched { detach(h, cause: .unmatched) }
         for source in wanted { attach(source) }
     }
 

@@ -35,6 +35,7 @@ public final class BridgeService: Service, Sendable {
     private let completion: Completion
     private let logger: Logger
     private let observeSender: @Sendable (SenderEvent) -> Void
+    private let status: StatusReporter
     private let ended: AsyncStream<Void>
     private let endedContinuation: AsyncStream<Void>.Continuation
 
@@ -54,6 +55,8 @@ public final class BridgeService: Service, Sendable {
         self.observeSender = observeSender
         let sender = ReconnectingSender(configuration: configuration.sender, eventLoop: DaemonThreads.senderLoop)
         self.sender = sender
+        let status = StatusReporter(notifier: SystemdNotifier(), endpoint: configuration.sender.endpointDescription)
+        self.status = status
         self.watcher = watcher
         self.configPath = configPath
         self.configuration = NIOLockedValueBox(configuration)
@@ -66,6 +69,7 @@ public final class BridgeService: Service, Sendable {
             deliver: { sender.submit($0) },
             observe: { [logger] observation in
                 BridgeService.log(observation, to: logger)
+                BridgeService.report(observation, to: status)
                 if case .ended = observation { endedContinuation.yield() }
                 observe(observation)
             })
@@ -76,7 +80,7 @@ public final class BridgeService: Service, Sendable {
         let watcher = self.watcher
         let bridge = self.bridge
         let logger = self.logger
-        DetachedThread.start {
+        let watcherThread = try BlockingThread {
             do {
                 try watcher.run { event in
                     switch event {
@@ -88,10 +92,17 @@ public final class BridgeService: Service, Sendable {
                 logger.error("device watcher failed: \(error)")
             }
         }
+        defer { watcherThread.join() }
         logger.info("watching devices; sending to \(configuration.withLockedValue { $0.sender.endpointDescription })")
+        // Ready once the config is loaded and devices are watched; never waits for the server.
+        status.notifier.ready(status: status.text)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.logSenderEvents() }
+            group.addTask { await self.status.run() }
+            if let interval = status.notifier.watchdogPingInterval {
+                group.addTask { await self.pingWatchdog(every: interval) }
+            }
             if configPath != nil {
                 group.addTask { await self.reloadOnHangup() }
             }
@@ -109,11 +120,38 @@ public final class BridgeService: Service, Sendable {
     }
 
     private func shutdown() async {
+        status.notifier.stopping()
         watcher.stop()
-        bridge.detachAll(reason: "shutting down")
+        // The sender stops first: releasing the buttons of detached devices must not
+        // reach the server, which keeps the last state unless clear_on_exit says otherwise.
         let clear = configuration.withLockedValue { $0.clearOnExit }
         await sender.stop(sending: clear ? .clear : nil)
+        bridge.detachAll()
         endedContinuation.finish()
+        status.finish()
+    }
+
+    /// Pings systemd's watchdog only while the sender's event loop answers, so a hung
+    /// loop stops the pings and systemd restarts the daemon.
+    private func pingWatchdog(every interval: Duration) async {
+        while !Task.isCancelled {
+            _ = await sender.statistics()
+            status.notifier.watchdog()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    static func report(_ observation: Bridge.Observation, to status: StatusReporter) {
+        switch observation {
+        case .attached(let handle, let device, let label):
+            status.attached(handle, name: label ?? device.name.trimmingCharacters())
+        case .detached(let handle, _, _):
+            status.detached(handle)
+        case .key(_, _, _, _, let state), .keyState(_, _, _, let state):
+            status.shift(state)
+        case .ignored, .ended:
+            break
+        }
     }
 
     private func waitUntilDelivered(timeoutSeconds: Double) async throws {
@@ -143,6 +181,8 @@ public final class BridgeService: Service, Sendable {
         guard let configPath else { return }
         for await _ in await UnixSignalsSequence(trapping: .sighup) {
             logger.info("SIGHUP: reloading \(configPath)")
+            status.notifier.reloading(status: "reloading \(configPath)")
+            defer { status.notifier.ready(status: status.text) }
             do {
                 let new = try ConfigurationLoader.load(path: configPath)
                 let old = configuration.withLockedValue { c in
@@ -151,6 +191,7 @@ public final class BridgeService: Service, Sendable {
                 }
                 bridge.reconfigure(new)
                 sender.update(new.sender)
+                status.endpoint(new.sender.endpointDescription)
                 let endpoint = new.sender.needsReconnect(comparedTo: old.sender)
                     ? "reconnecting to \(new.sender.endpointDescription)" : "connection kept"
                 logger.info("config reloaded: \(new.devices.count) device rule(s), \(new.bindings.count) binding(s); \(endpoint)")
@@ -166,6 +207,7 @@ public final class BridgeService: Service, Sendable {
     private func logSenderEvents() async {
         for await event in sender.events {
             observeSender(event)
+            if case .connectionState(let state) = event { status.connection(state) }
             switch event {
             case .connectionState(let state):
                 switch state {
@@ -200,8 +242,8 @@ public final class BridgeService: Service, Sendable {
             logger.notice("attached \(label.map { "\($0): " } ?? "")\(device.name.trimmingCharacters()) (\(device.usbID)) at \(device.path)")
         case .ignored(let device):
             logger.info("ignoring \(device.name.trimmingCharacters()) (\(device.usbID)) at \(device.path): no [[device]] matches it")
-        case .detached(_, let device, let reason):
-            logger.notice("detached \(device.name.trimmingCharacters()) at \(device.path): \(reason)")
+        case .detached(_, let device, let cause):
+            logger.notice("detached \(device.name.trimmingCharacters()) at \(device.path): \(cause)")
         case .ended(_, let device):
             logger.info("recording \(device.path) ended; its device keeps its last state")
         case .key(_, _, let code, let pressed, let state):

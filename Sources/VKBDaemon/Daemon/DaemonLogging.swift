@@ -2,12 +2,13 @@ import Logging
 
 /// Process-wide logging set-up.
 public enum DaemonLogging {
-    /// Bootstraps swift-log. Call once per process, before the first logger is made.
+    /// Bootstraps swift-log: every logger writes one line per record to stderr, with a
+    /// syslog priority prefix when stderr is the journal (`JournalLogHandler`).
+    /// Call once per process, before the first logger is made.
     public static func bootstrap(level: Logger.Level) {
+        let style = JournalLogHandler.detectedStyle()
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            JournalLogHandler(label: label, style: style, logLevel: level, output: JournalLogHandler.writeToStandardError)
         }
     }
 }

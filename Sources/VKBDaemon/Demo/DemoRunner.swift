@@ -57,6 +57,15 @@ public struct DemoRunner: Sendable {
         let sinks = SinkTracker(timeline: timeline)
         let durationSeconds = Double(recording.durationMicroseconds) / 1e6
 
+        print("""
+            vkb-bridge demo: a recorded VKB stick session is replayed through the real shift
+            mapper and sender into vkb-telemetry-sink, a stand-in for VKB-Link that prints what
+            it receives. A third of the way in, the sink is killed with SIGKILL (a crashed server)
+            and restarted on the same port. The bridge notices at once, reconnects by itself, and
+            sends the stick's current state first, so the new sink converges without new input.
+
+            time    who     what
+            """)
         timeline.say("demo", "replaying \(recording.device.name.trimmingCharacters()) (\(recording.device.usbID)), \(Timeline.seconds(durationSeconds)) at speed \(speed)")
         let first = try sinks.start(path: sinkPath, port: 0)
         guard let port = await sinks.waitForPort(of: first) else {
@@ -241,8 +250,12 @@ final class SinkTracker: Sendable {
         switch packet.event {
         case "packet":
             let state = ShiftState(shift: packet.shift ?? 0, subshift: packet.subshift ?? 0)
-            records.withLockedValue { $0[sink]?.lastState = state }
-            timeline.say("sink #\(sink)", "received ".padding(18) + "\(state)")
+            let first = records.withLockedValue { r in
+                defer { r[sink]?.lastState = state }
+                return r[sink]?.lastState == nil
+            }
+            let note = first && sink > 1 ? "   ← the current state, sent first on the new connection" : ""
+            timeline.say("sink #\(sink)", "received ".padding(18) + "\(state)" + note)
         case "connect":
             timeline.say("sink #\(sink)", "accepted connection \(packet.conn ?? 0)")
         default:

@@ -1,4 +1,5 @@
 import Glibc
+import VKBInput
 
 /// A child process with its standard output and error read line by line on a
 /// background thread each. Used by `demo` to run the reference sink.
@@ -32,7 +33,12 @@ public final class SpawnedProcess: Sendable {
         }
         pid = child
         for (fd, stream) in [(outPipe[0], Int32(1)), (errPipe[0], Int32(2))] {
-            DetachedThread.start { Self.readLines(fd: fd) { onLine(stream, $0) } }
+            // Detached when the handle is dropped: the reader ends at the child's EOF.
+            do {
+                _ = try BlockingThread { Self.readLines(fd: fd) { onLine(stream, $0) } }
+            } catch {
+                close(fd)
+            }
         }
     }
 

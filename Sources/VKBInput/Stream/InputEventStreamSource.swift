@@ -20,9 +20,8 @@ import Glibc
 public final class InputEventStreamSource: DeviceSource {
     public let device: DeviceDescription
     private let stopSignal = StopSignal()
-    /// A socket pair whose write end `stop()` uses to wake the `poll` in `run`.
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    /// Wakes the `poll` in `run` on `stop()`.
+    private let wakePipe: WakePipe
 
     /// Events read with one `read()`, at most.
     static let batch = 64
@@ -37,24 +36,16 @@ public final class InputEventStreamSource: DeviceSource {
         var description = device ?? DeviceDescription(name: "input event stream")
         description.path = path
         self.device = description
-        var fds: [Int32] = [-1, -1]
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-        guard socketpair(AF_UNIX, type, 0, &fds) == 0 else {
-            throw .systemCall(path: path, call: "socketpair", errno: errno)
+        do {
+            wakePipe = try WakePipe()
+        } catch {
+            throw .systemCall(path: path, call: error.call, errno: error.errno)
         }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-    }
-
-    deinit {
-        close(wakeRead)
-        close(wakeWrite)
     }
 
     public func stop() {
         stopSignal.stop()
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
+        wakePipe.wake()
     }
 
     public func run(_ handler: @escaping DeviceEventHandler) throws {
@@ -71,7 +62,7 @@ public final class InputEventStreamSource: DeviceSource {
         defer { buffer.deallocate() }
         let base = buffer.baseAddress!
         var have = 0  // bytes of a partial event kept from the previous read
-        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakePipe.readFD, events: Int16(POLLIN), revents: 0)]
         while true {
             let ready = poll(&fds, 2, -1)
             if ready < 0 {

@@ -1,8 +1,8 @@
 import Foundation
 import VKBInput
 
-/// Writes small evemu recordings of a VKB Gladiator for tests: a fixed header and the
-/// key events given, each followed by a SYN_REPORT.
+/// Writes small evemu recordings of a VKB Gladiator for tests: the demo recording's
+/// header and the key events given, each followed by a SYN_REPORT.
 enum RecordingWriter {
     struct Press: Sendable {
         var seconds: Double
@@ -10,36 +10,18 @@ enum RecordingWriter {
         var down: Bool
     }
 
-    static let header = """
-        # EVEMU 1.3
-        N: VKB-Sim © Alex Oz 2021  VKBsim Gladiator EVO  R  
-        I: 0003 231d 0200 0111
-        P: 00 00 00 00 00 00 00 00
-        B: 00 1b 00 00 00 00 00 00 00
-        B: 01 00 00 00 00 00 00 00 00
-        B: 01 00 00 00 00 00 00 00 00
-        B: 01 00 00 00 00 00 00 00 00
-        B: 01 00 00 00 00 00 00 00 00
-        B: 01 00 00 00 00 ff ff 00 00
-        B: 01 00 00 00 00 00 00 00 00
-        B: 01 00 00 00 00 00 00 00 00
-        B: 01 00 00 00 00 00 00 00 00
-        B: 01 00 00 00 00 00 00 00 00
-        B: 01 00 00 00 00 00 00 00 00
-        B: 01 00 00 00 00 00 00 00 00
-        B: 01 ff ff ff ff ff ff ff ff
-        B: 03 ff 00 00 00 00 00 00 00
-        B: 04 10 00 00 00 00 00 00 00
-        A: 00 0 4095 15 255 0
-        A: 01 0 4095 15 255 0
-        A: 02 0 2047 7 127 0
-        A: 03 0 1023 3 63 0
-        A: 04 0 1023 3 63 0
-        A: 05 0 2047 7 127 0
-        A: 06 0 4095 15 255 0
-        A: 07 0 4095 15 255 0
-
-        """
+    /// The header (device description) of the shipped demo recording, examples/demo.evemu:
+    /// a Gladiator NXT EVO R with 80 buttons, 8 axes and a hat.
+    static let header: String = {
+        let demo = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/demo.evemu")
+        let text = (try? String(contentsOf: demo, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false)
+            .prefix { !$0.hasPrefix("E:") }
+            .filter { !$0.hasPrefix("#") || $0.hasPrefix("# EVEMU") }
+            .joined(separator: "\n") + "\n"
+    }()
 
     /// Recording text for `presses` (times in seconds from the start of the recording).
     static func text(_ presses: [Press]) -> String {

@@ -1,0 +1,72 @@
+import Foundation
+import Glibc
+import Testing
+import VKBShift
+import VKBTestSupport
+
+/// The daemon's conversation with systemd, read from a real notification socket.
+@Suite struct SystemdNotifyTests {
+    @Test func readyStatusWatchdogReloadAndStopping() async throws {
+        let tmp = try TemporaryDirectory()
+        let notify = try NotifySocket()
+        let sink = try await SinkProcess.start()
+        let rec = try RecordingWriter.write([.init(seconds: 0, button: 20, down: true)], named: "held.evemu", in: tmp.url)
+        let configURL = tmp.url.appendingPathComponent("notify.toml")
+        try BridgeProcess.config(port: sink.port).write(to: configURL, atomically: true, encoding: .utf8)
+        let bridge = try ChildProcess(
+            executable: try TestBinaries.bridge,
+            arguments: ["run", "--config", configURL.path, "--replay", rec, "--speed", "0"],
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000"])
+
+        var messages: [String] = []
+        func waitFor(_ what: String, _ condition: @escaping ([String]) -> Bool) async throws {
+            try await eventually(what, context: { messages.joined(separator: "\n") + "\n" + bridge.report() }) {
+                messages += notify.receiveAll()
+                return condition(messages)
+            }
+        }
+        try await waitFor("READY=1") { $0.contains { $0.contains("READY=1") } }
+        try await waitFor("a status with the connection and the bitmap") {
+            $0.contains { $0.contains("STATUS=connected to 127.0.0.1:\(sink.port)") && $0.contains("(shift1)") && $0.contains("devices: stick") }
+        }
+        try await waitFor("two watchdog pings") { $0.filter { $0 == "WATCHDOG=1" }.count >= 2 }
+
+        let before = messages.count
+        bridge.signal(SIGHUP)
+        try await waitFor("RELOADING=1 then READY=1") { m in
+            let after = m.dropFirst(before)
+            guard let r = after.firstIndex(where: { $0.contains("RELOADING=1") }) else { return false }
+            return after[r...].contains { $0.contains("READY=1") }
+        }
+        #expect(messages.dropFirst(before).contains { $0.contains("MONOTONIC_USEC=") })
+
+        bridge.terminate()
+        #expect(try await bridge.waitForExit() == .exited(0))
+        messages += notify.receiveAll()
+        #expect(messages.contains { $0.contains("STOPPING=1") }, "\(messages)")
+        try await sink.stop()
+    }
+
+    @Test func readyDoesNotWaitForTheServer() async throws {
+        let tmp = try TemporaryDirectory()
+        let notify = try NotifySocket()
+        let configURL = tmp.url.appendingPathComponent("absent.toml")
+        // Port 1: nothing listens there.
+        try BridgeProcess.config(port: 1).write(to: configURL, atomically: true, encoding: .utf8)
+        let rec = try RecordingWriter.write([], named: "idle.evemu", in: tmp.url)
+        let bridge = try ChildProcess(
+            executable: try TestBinaries.bridge,
+            arguments: ["run", "--config", configURL.path, "--replay", rec, "--speed", "0"],
+            environment: ["NOTIFY_SOCKET": notify.path])
+        var messages: [String] = []
+        try await eventually("READY=1 with the server absent", context: { bridge.report() }) {
+            messages += notify.receiveAll()
+            return messages.contains { $0.contains("READY=1") }
+        }
+        try await eventually("a retrying status") {
+            messages += notify.receiveAll()
+            return messages.contains { $0.contains("STATUS=retrying 127.0.0.1:1: connection refused") }
+        }
+        try await bridge.stop()
+    }
+}
