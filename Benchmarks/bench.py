@@ -246,27 +246,29 @@ def session_figures(b, results):
         tool.send("toggle")
         tool.expect(10, "toggle")
 
-    # 1. Latency.
-    print(f"[1] latency: {a.latency_samples} state changes per relay, interleaved ...", flush=True)
-    out = b.tmp / "latency"
-    tool.send(f"latency {a.latency_samples} {a.latency_warmup} {a.gap_min_us} {a.gap_max_us} {out}")
-    report = tool.expect(600, "latency report")["latency"]
-    latency = {}
-    for k in timed:
-        values = sorted(int(x) / 1000 for x in open(f"{out}.{k}"))
-        latency[k] = {
-            "samples": len(values),
-            "p50_us": percentile(values, 50),
-            "p99_us": percentile(values, 99),
-            "max_us": values[-1],
-            "unexpected": report[k]["unexpected"],
-            "dropped": report[k]["dropped"],
-        }
-        (b.tmp / f"latency-{k}.json").write_text(json.dumps(values))
-        if report[k]["unexpected"] or report[k]["dropped"]:
-            raise BenchError(f"latency: {NAMES[k]} sent unexpected packets or fell behind: {report[k]}")
-    results["latency"] = latency
-    results["latency_values"] = {k: json.loads((b.tmp / f"latency-{k}.json").read_text()) for k in timed}
+    # 1. Latency: paced like a pilot's presses, then back to back (the CPUs never idle).
+    for name, gap_min, gap_max in (("latency", a.gap_min_us, a.gap_max_us), ("latency_busy", 0, 0)):
+        print(f"[1] latency: {a.latency_samples} state changes per relay, interleaved, "
+              f"{gap_min}–{gap_max} µs apart ...", flush=True)
+        out = b.tmp / name
+        tool.send(f"latency {a.latency_samples} {a.latency_warmup} {gap_min} {gap_max} {out}")
+        report = tool.expect(600, "latency report")["latency"]
+        latency = {"gap_us": [gap_min, gap_max]}
+        values = {}
+        for k in timed:
+            values[k] = sorted(int(x) / 1000 for x in open(f"{out}.{k}"))
+            latency[k] = {
+                "samples": len(values[k]),
+                "p50_us": percentile(values[k], 50),
+                "p99_us": percentile(values[k], 99),
+                "max_us": values[k][-1],
+                "unexpected": report[k]["unexpected"],
+                "dropped": report[k]["dropped"],
+            }
+            if report[k]["unexpected"] or report[k]["dropped"]:
+                raise BenchError(f"latency: {NAMES[k]} sent unexpected packets or fell behind: {report[k]}")
+        results[name] = latency
+        results[name + "_values"] = values
 
     # 2. Flood.
     print(f"[2] flood: {a.flood_seconds} s of a 1 kHz stick, 8 axes moving, a button change every 500 ms ...",
@@ -461,20 +463,25 @@ def evaluate(results, args):
         if not ok:
             failures.append(text)
 
-    L = results["latency"]
     out(f"1. Added latency, input event written → packet read by the server "
-        f"({L['vkb']['samples']:,} state changes per relay, loopback)")
-    out(f"   {'':22} {'p50 µs':>9} {'p99 µs':>9} {'max µs':>9}")
-    for k in ("vkb", "c", "py"):
-        out(f"   {NAMES[k]:22} {L[k]['p50_us']:9.1f} {L[k]['p99_us']:9.1f} {L[k]['max_us']:9.1f}")
-    for k in ("c", "py"):
-        out(f"   {'vkb-bridge / ' + k:22} {ratio(L['vkb']['p50_us'], L[k]['p50_us']):>9} "
-            f"{ratio(L['vkb']['p99_us'], L[k]['p99_us']):>9} {ratio(L['vkb']['max_us'], L[k]['max_us']):>9}")
-    out(f"   {'vkb-bridge − c':22} {L['vkb']['p50_us'] - L['c']['p50_us']:+9.1f} {L['vkb']['p99_us'] - L['c']['p99_us']:+9.1f}"
-        "   (what vkb-bridge adds to the limit)")
-    target(L["vkb"]["p99_us"] <= 1.5 * L["c"]["p99_us"],
-           f"latency p99 ≤ 1.5× the C relay's: {L['vkb']['p99_us'] / L['c']['p99_us']:.2f}×")
-    target(L["vkb"]["p99_us"] <= 100, f"latency p99 ≤ 100 µs: {L['vkb']['p99_us']:.1f} µs")
+        f"({results['latency']['vkb']['samples']:,} state changes per relay, loopback)")
+    for name, title in (("latency", "paced like a pilot's presses, {0}–{1} µs apart (idle CPUs halt in between)"),
+                        ("latency_busy", "back to back (the CPUs never idle)")):
+        L = results[name]
+        out(f"   {title.format(*L['gap_us'])}:")
+        out(f"   {'':22} {'p50 µs':>9} {'p99 µs':>9} {'max µs':>9}")
+        for k in ("vkb", "c", "py"):
+            out(f"   {NAMES[k]:22} {L[k]['p50_us']:9.1f} {L[k]['p99_us']:9.1f} {L[k]['max_us']:9.1f}")
+        for k in ("c", "py"):
+            out(f"   {'vkb-bridge / ' + k:22} {ratio(L['vkb']['p50_us'], L[k]['p50_us']):>9} "
+                f"{ratio(L['vkb']['p99_us'], L[k]['p99_us']):>9} {ratio(L['vkb']['max_us'], L[k]['max_us']):>9}")
+        out(f"   {'vkb-bridge − c':22} {L['vkb']['p50_us'] - L['c']['p50_us']:+9.1f} "
+            f"{L['vkb']['p99_us'] - L['c']['p99_us']:+9.1f}   (what vkb-bridge adds to the limit)")
+        target(L["vkb"]["p99_us"] <= 1.5 * L["c"]["p99_us"],
+               f"latency p99 ≤ 1.5× the C relay's: {L['vkb']['p99_us'] / L['c']['p99_us']:.2f}×")
+        floor = "" if L["c"]["p99_us"] <= 100 else \
+            f" (the C relay's own p99 is {L['c']['p99_us']:.0f} µs: this machine's floor, see docs/performance.md)"
+        target(L["vkb"]["p99_us"] <= 100, f"latency p99 ≤ 100 µs: {L['vkb']['p99_us']:.1f} µs{floor}")
     out()
 
     F = results["flood"]
@@ -563,7 +570,7 @@ def evaluate(results, args):
     return lines, failures
 
 
-def chart(values, path):
+def chart(values, busy, path):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -571,8 +578,8 @@ def chart(values, path):
 
     colors = {"vkb": "#1f77b4", "c": "#2ca02c", "py": "#d62728"}
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
-    low = min(min(v) for v in values.values())
-    high = max(max(v) for v in values.values())
+    low = min(min(v) for v in list(values.values()) + list(busy.values()))
+    high = max(max(v) for v in list(values.values()) + list(busy.values()))
     bins = [low * (high / low) ** (i / 80) for i in range(81)]
     for k in ("c", "vkb", "py"):
         v = values[k]
@@ -581,11 +588,14 @@ def chart(values, path):
                   label=f"{NAMES[k]}: p50 {p50:.0f} µs, p99 {p99:.0f} µs")
         n = len(v)
         exceed = [1 - i / n for i in range(n)]
-        right.step(v, exceed, where="post", color=colors[k], linewidth=1.6, label=NAMES[k])
+        right.step(v, exceed, where="post", color=colors[k], linewidth=1.6, label=f"{NAMES[k]}, paced")
+        w = busy[k]
+        right.step(w, [1 - i / len(w) for i in range(len(w))], where="post", color=colors[k], linewidth=1.0,
+                   linestyle="--", label=f"{NAMES[k]}, back to back")
     left.set_xscale("log")
     left.set_xlabel("latency (µs, log scale)")
     left.set_ylabel("state changes")
-    left.set_title("Distribution")
+    left.set_title("Distribution, paced like a pilot's presses")
     left.legend(fontsize=8)
     right.set_xscale("log")
     right.set_yscale("log")
@@ -595,7 +605,7 @@ def chart(values, path):
         right.text(low, q, f" {label}", va="bottom", ha="left", fontsize=8, color="grey")
     right.set_xlabel("latency (µs, log scale)")
     right.set_ylabel("fraction of state changes slower")
-    right.set_title("Tail")
+    right.set_title("Tail (dashed: back to back)")
     right.legend(fontsize=8)
     fig.suptitle("Input event written → packet read by the server, loopback, same input path "
                  f"({len(values['vkb']):,} state changes each)")
@@ -682,16 +692,17 @@ def main():
     elapsed = time.monotonic() - started
     print()
     if only != {"session", "replay", "reconnect", "leak"}:
-        print(json.dumps({k: v for k, v in results.items() if k != "latency_values"}, indent=1))
+        print(json.dumps({k: v for k, v in results.items() if not k.endswith("_values")}, indent=1))
         return 0
     lines, failures = evaluate(results, args)
     values = results.pop("latency_values")
+    busy = results.pop("latency_busy_values")
     Path(args.results).parent.mkdir(parents=True, exist_ok=True)
     results["elapsed_s"] = elapsed
     results["failures"] = failures
     Path(args.results).write_text(json.dumps(results, indent=1))
     try:
-        chart(values, args.chart)
+        chart(values, busy, args.chart)
         print(f"chart: {args.chart}")
     except ImportError:
         print("chart skipped: matplotlib is missing (make bench installs python3-matplotlib)")
