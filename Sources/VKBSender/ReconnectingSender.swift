@@ -20,7 +20,8 @@ public final class ReconnectingSender: Sendable {
     /// States on their way to the loop, and the direct lane (see `SenderHandoff`).
     /// Bounded like the outbound queue, and drained by one loop task per burst, so a
     /// burst of input never piles up tasks on the loop.
-    private let handoff: NIOLockedValueBox<SenderHandoff>
+    /// Internal, not private: tests wait on the lane opening.
+    let handoff: NIOLockedValueBox<SenderHandoff>
     private let handoffCapacity: Int
     public let eventLoop: EventLoop
     /// Connection changes and reports, in order. One consumer.

@@ -79,6 +79,16 @@ struct DirectLaneTests {
         }
     }
 
+    /// Waits until the loop has opened the lane (it does once the resync write completed
+    /// and nothing is pending).
+    func waitForLane(_ sender: ReconnectingSender) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !sender.handoff.withLockedValue({ $0.directFD >= 0 }) {
+            try #require(ContinuousClock.now < deadline, "the direct lane did not open")
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
     /// States that never repeat back to back: bits 1…511, then again.
     static func sequence(_ count: Int) -> [ShiftState] {
         (0..<count).map { ShiftState(bits: UInt16($0 % 511 + 1)) }
@@ -100,6 +110,7 @@ struct DirectLaneTests {
         sender.start()
         try server.accept()
         #expect(try server.readStates(until: .clear) == [.clear])  // the resync comes first
+        try await waitForLane(sender)
         let submitted = Self.sequence(500)
         for state in submitted {
             sender.submit(state)
@@ -120,6 +131,7 @@ struct DirectLaneTests {
         sender.start()
         try server.accept()
         _ = try server.readStates(until: .clear)
+        try await waitForLane(sender)
         // The server reads nothing while 160 KB of states arrive: the socket fills, the
         // lane closes, the loop queues and coalesces.
         let submitted = Self.sequence(20_000)
@@ -134,6 +146,7 @@ struct DirectLaneTests {
         #expect(statistics.packetsWrittenDirectly > 0)
         // Once the server reads again the lane reopens: new states go direct again.
         let direct = statistics.packetsWrittenDirectly
+        try await waitForLane(sender)
         let more = (1...50).map { ShiftState(bits: UInt16($0)) }
         for state in more {
             sender.submit(state)
