@@ -1,18 +1,32 @@
 /// Exponential backoff with jitter between connection attempts.
 ///
 /// The n-th delay is drawn from [d/2, d] where d = min(initial · 2ⁿ, max): the jitter
-/// keeps many bridges from retrying in lock-step, and the lower bound keeps the
-/// retry rate bounded. With the defaults (50 ms, 200 ms) a server that comes back is
-/// reached at most ~200 ms after it listens, at the cost of about seven refused
-/// connection attempts a second while it is down (`make bench`, figure 4).
+/// keeps many bridges from retrying in lock-step, and the lower bound keeps the retry
+/// rate bounded. With the defaults (50 ms, 1 s) a server that comes back is reached at
+/// most ~1 s after it listens, and a long outage costs one attempt a second or less.
+///
+/// A server that was connected and went away is usually being restarted. For
+/// `restartWindowMilliseconds` after such a loss, d is also capped at
+/// `restartMaxMilliseconds` (200 ms by default), so a restarted server gets the current
+/// state within ~200 ms of listening (`make bench`, figure 4), at the cost of a few
+/// refused attempts a second during those first seconds.
 public struct Backoff: Sendable {
     public struct Policy: Sendable, Equatable {
         public var initialMilliseconds: Int
         public var maxMilliseconds: Int
+        /// How long after losing a live connection the lower cap applies; 0 turns it off.
+        public var restartWindowMilliseconds: Int
+        /// The cap on d during the restart window.
+        public var restartMaxMilliseconds: Int
 
-        public init(initialMilliseconds: Int = 50, maxMilliseconds: Int = 200) {
+        public init(
+            initialMilliseconds: Int = 50, maxMilliseconds: Int = 1000,
+            restartWindowMilliseconds: Int = 10_000, restartMaxMilliseconds: Int = 200
+        ) {
             self.initialMilliseconds = max(1, initialMilliseconds)
             self.maxMilliseconds = max(self.initialMilliseconds, maxMilliseconds)
+            self.restartWindowMilliseconds = max(0, restartWindowMilliseconds)
+            self.restartMaxMilliseconds = max(self.initialMilliseconds, restartMaxMilliseconds)
         }
     }
 
@@ -27,16 +41,21 @@ public struct Backoff: Sendable {
         self.random = random
     }
 
-    /// The ceiling d for the next delay, in milliseconds.
-    public var currentCeilingMilliseconds: Int {
+    /// The ceiling d for the next delay, in milliseconds. `sinceLoss` is the time since a
+    /// live connection was lost, or nil when none was (e.g. the server was absent at start).
+    public func ceilingMilliseconds(sinceLoss: Int? = nil) -> Int {
         let shift = min(failures, 30)
         let grown = Double(policy.initialMilliseconds) * Double(1 << shift)
-        return Int(min(grown, Double(policy.maxMilliseconds)))
+        var ceiling = Int(min(grown, Double(policy.maxMilliseconds)))
+        if let sinceLoss, sinceLoss < policy.restartWindowMilliseconds {
+            ceiling = min(ceiling, policy.restartMaxMilliseconds)
+        }
+        return ceiling
     }
 
     /// The delay before the next attempt, in milliseconds; counts one more failure.
-    public mutating func nextDelayMilliseconds() -> Int {
-        let ceiling = Double(currentCeilingMilliseconds)
+    public mutating func nextDelayMilliseconds(sinceLoss: Int? = nil) -> Int {
+        let ceiling = Double(ceilingMilliseconds(sinceLoss: sinceLoss))
         failures += 1
         return Int(random((ceiling / 2)...ceiling).rounded())
     }

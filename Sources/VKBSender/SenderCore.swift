@@ -61,6 +61,8 @@ final class SenderCore {
     private var queue = CircularBuffer<ShiftState>()
     private var lastState: ConnectionState?
     private var outage: Outage?
+    /// When a live connection was last lost, for the backoff's restart window.
+    private var lostAt: NIODeadline?
     private var statistics = SenderStatistics()
     private var deliveryWaiters: [EventLoopPromise<Void>] = []
 
@@ -290,6 +292,7 @@ final class SenderCore {
         statistics.connections += 1
         statistics.isConnected = true
         backoff.reset()
+        lostAt = nil
         let peer = channel.remoteAddress.map(Self.describe) ?? configuration.endpointDescription
         setState(.connected(peer: peer))
         if let outage {
@@ -326,7 +329,8 @@ final class SenderCore {
 
     private func scheduleRetry(after reason: String? = nil) {
         guard !stopped, retry == nil else { return }
-        let delay = backoff.nextDelayMilliseconds()
+        let sinceLoss = lostAt.map { Int((NIODeadline.now() - $0).nanoseconds / 1_000_000) }
+        let delay = backoff.nextDelayMilliseconds(sinceLoss: sinceLoss)
         if let reason {
             publish(.attemptFailed(attempt: outage?.attempts ?? 0, reason: reason, retryInMilliseconds: delay))
         }
@@ -391,7 +395,10 @@ final class SenderCore {
             publish(.unacknowledgedOnDeadConnection(packets: count, lastState: last.state))
         }
         setState(.disconnected(reason: reason))
-        if reportOutage { beginOrContinueOutage(reason: reason, failedAttempt: false) }
+        if reportOutage {
+            lostAt = .now()
+            beginOrContinueOutage(reason: reason, failedAttempt: false)
+        }
         for state in taken.states { submit(state) }
     }
 

@@ -81,13 +81,21 @@ private struct Reader {
 
         if let reconnect = table(root, "reconnect", in: "") {
             let t = "reconnect"
-            checkKeys(reconnect, table: t, allowed: ["initial_delay_ms", "max_delay_ms"])
-            let initial = int(reconnect, "initial_delay_ms", in: t, range: 1...60_000) ?? config.sender.backoff.initialMilliseconds
-            let maximum = int(reconnect, "max_delay_ms", in: t, range: 1...600_000) ?? max(initial, config.sender.backoff.maxMilliseconds)
+            checkKeys(reconnect, table: t, allowed: ["initial_delay_ms", "max_delay_ms", "restart_window_ms", "restart_max_delay_ms"])
+            let defaults = config.sender.backoff
+            let initial = int(reconnect, "initial_delay_ms", in: t, range: 1...60_000) ?? defaults.initialMilliseconds
+            let maximum = int(reconnect, "max_delay_ms", in: t, range: 1...600_000) ?? max(initial, defaults.maxMilliseconds)
             if maximum < initial {
                 problem(t, "max_delay_ms", "expected max_delay_ms (\(maximum)) to be at least initial_delay_ms (\(initial))")
             }
-            config.sender.backoff = .init(initialMilliseconds: initial, maxMilliseconds: maximum)
+            let window = int(reconnect, "restart_window_ms", in: t, range: 0...3_600_000) ?? defaults.restartWindowMilliseconds
+            let restartMax = int(reconnect, "restart_max_delay_ms", in: t, range: 1...600_000) ?? max(initial, defaults.restartMaxMilliseconds)
+            if restartMax < initial {
+                problem(t, "restart_max_delay_ms", "expected restart_max_delay_ms (\(restartMax)) to be at least initial_delay_ms (\(initial))")
+            }
+            config.sender.backoff = .init(
+                initialMilliseconds: initial, maxMilliseconds: maximum,
+                restartWindowMilliseconds: window, restartMaxMilliseconds: restartMax)
         }
 
         for (index, device) in tables(root, "device").enumerated() {
