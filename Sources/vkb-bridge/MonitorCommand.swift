@@ -72,12 +72,7 @@ struct MonitorCommand: ParsableCommand {
 
         let thread = try BlockingThread {
             do {
-                try watcher.run { event in
-                    switch event {
-                    case .added(let source): bridge.attach(source)
-                    case .removed(let path): bridge.detach(path: path)
-                    }
-                }
+                try bridge.follow(watcher)
             } catch {
                 failure.withLock { $0 = error }
                 finished.signal()

@@ -135,6 +135,17 @@ public final class Bridge: Sendable {
         return handle
     }
 
+    /// Attaches and detaches what `watcher` reports until it stops. Blocks: call it on
+    /// the watcher's own thread.
+    public func follow(_ watcher: any DeviceWatcher) throws {
+        try watcher.run { [self] event in
+            switch event {
+            case .added(let source): attach(source)
+            case .removed(let path): detach(path: path)
+            }
+        }
+    }
+
     /// Stops and removes the device at `path` (a udev remove). Its buttons are released.
     public func detach(path: String) {
         let handles = state.withLockedValue { s in

@@ -82,12 +82,7 @@ public final class BridgeService: Service, Sendable {
         let logger = self.logger
         let watcherThread = try BlockingThread {
             do {
-                try watcher.run { event in
-                    switch event {
-                    case .added(let source): bridge.attach(source)
-                    case .removed(let path): bridge.detach(path: path)
-                    }
-                }
+                try bridge.follow(watcher)
             } catch {
                 logger.error("device watcher failed: \(error)")
             }

@@ -28,30 +28,16 @@ public enum DeviceInventory {
     public static func scan() throws -> [InputDeviceInfo] {
         guard let udev = udev_new() else { throw UdevError("udev_new failed") }
         defer { udev_unref(udev) }
-        guard let enumerator = udev_enumerate_new(udev) else { throw UdevError("udev_enumerate_new failed") }
-        defer { udev_enumerate_unref(enumerator) }
-        _ = udev_enumerate_add_match_subsystem(enumerator, "input")
-        _ = udev_enumerate_add_match_sysname(enumerator, "event*")
-        let rc = udev_enumerate_scan_devices(enumerator)
-        guard rc >= 0 else { throw UdevError("cannot list input devices: \(SystemCallError.message(-rc))") }
-
-        var result: [(Int, InputDeviceInfo)] = []
-        var entry = udev_enumerate_get_list_entry(enumerator)
-        while let current = entry {
-            entry = udev_list_entry_get_next(current)
-            guard let path = udev_list_entry_get_name(current), let raw = udev_device_new_from_syspath(udev, path) else { continue }
-            defer { udev_device_unref(raw) }
-            let device = UdevInputDevice(handle: raw)
-            guard let description = device.description() else { continue }
-            let info = InputDeviceInfo(
+        return try UdevDeviceRef.presentEventNodes(udev).compactMap { ref in
+            let device = ref.device
+            guard let description = device.description() else { return nil }
+            return InputDeviceInfo(
                 device: description,
                 sysPath: device.sysPath,
                 isInitialized: device.isInitialized,
                 isJoystick: device.isJoystick(description),
                 hidButtons: device.hidHighestButton
             )
-            result.append((eventNumber(device.sysName), info))
         }
-        return result.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }

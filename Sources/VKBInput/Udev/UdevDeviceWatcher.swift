@@ -75,7 +75,7 @@ public final class UdevDeviceWatcher: DeviceWatcher {
         _ = udev_monitor_set_receive_buffer_size(monitor, 4 << 20)
 
         var state = State()
-        for device in try presentDevices(udev) {
+        for device in try UdevDeviceRef.presentEventNodes(udev) {
             state.add(device.device, replacing: false, handler: handler, watcher: self)
         }
         onReady?()
@@ -109,25 +109,6 @@ public final class UdevDeviceWatcher: DeviceWatcher {
                 }
             }
         }
-    }
-
-    /// Event devices present now, ordered by node number (each unref'd with its `UdevDeviceRef`).
-    private func presentDevices(_ udev: OpaquePointer) throws -> [UdevDeviceRef] {
-        guard let enumerator = udev_enumerate_new(udev) else { throw UdevError("udev_enumerate_new failed") }
-        defer { udev_enumerate_unref(enumerator) }
-        _ = udev_enumerate_add_match_subsystem(enumerator, "input")
-        _ = udev_enumerate_add_match_sysname(enumerator, "event*")
-        let rc = udev_enumerate_scan_devices(enumerator)
-        guard rc >= 0 else { throw UdevError("cannot list input devices: \(SystemCallError.message(-rc))") }
-        var devices: [UdevDeviceRef] = []
-        var entry = udev_enumerate_get_list_entry(enumerator)
-        while let current = entry {
-            if let path = udev_list_entry_get_name(current), let raw = udev_device_new_from_syspath(udev, path) {
-                devices.append(UdevDeviceRef(raw))
-            }
-            entry = udev_list_entry_get_next(current)
-        }
-        return devices.sorted { eventNumber($0.device.sysName) < eventNumber($1.device.sysName) }
     }
 
     fileprivate func makeSource(_ device: DeviceDescription) -> EvdevDeviceSource? {
@@ -184,12 +165,32 @@ public final class UdevDeviceWatcher: DeviceWatcher {
 }
 
 /// Owns one `udev_device` reference.
-private final class UdevDeviceRef {
+final class UdevDeviceRef {
     let device: UdevInputDevice
 
     init(_ raw: OpaquePointer) { device = UdevInputDevice(handle: raw) }
 
     deinit { udev_device_unref(device.handle) }
+
+    /// The `event*` nodes of subsystem `input` present now, initialised or not, ordered
+    /// by node number.
+    static func presentEventNodes(_ udev: OpaquePointer) throws -> [UdevDeviceRef] {
+        guard let enumerator = udev_enumerate_new(udev) else { throw UdevError("udev_enumerate_new failed") }
+        defer { udev_enumerate_unref(enumerator) }
+        _ = udev_enumerate_add_match_subsystem(enumerator, "input")
+        _ = udev_enumerate_add_match_sysname(enumerator, "event*")
+        let rc = udev_enumerate_scan_devices(enumerator)
+        guard rc >= 0 else { throw UdevError("cannot list input devices: \(SystemCallError.message(-rc))") }
+        var devices: [UdevDeviceRef] = []
+        var entry = udev_enumerate_get_list_entry(enumerator)
+        while let current = entry {
+            if let path = udev_list_entry_get_name(current), let raw = udev_device_new_from_syspath(udev, path) {
+                devices.append(UdevDeviceRef(raw))
+            }
+            entry = udev_list_entry_get_next(current)
+        }
+        return devices.sorted { eventNumber($0.device.sysName) < eventNumber($1.device.sysName) }
+    }
 }
 
 /// `event12` → 12, for ordering nodes as people count them.
