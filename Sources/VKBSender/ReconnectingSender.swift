@@ -69,7 +69,18 @@ public final class ReconnectingSender: Sendable {
     /// Returns once the current state's packet has been acknowledged by the server's
     /// kernel on a live connection. Throws if the sender stops first.
     public func waitUntilDelivered() async throws {
-        try await eventLoop.flatSubmit { [core] in core.value.whenDelivered() }.get()
+        // The promise is made here so that cancelling the waiting task can fail it: a
+        // future's `get()` alone would wait through cancellation for as long as the
+        // server stays away.
+        let promise = eventLoop.makePromise(of: Void.self)
+        try await withTaskCancellationHandler {
+            eventLoop.execute { [core] in core.value.whenDelivered(promise) }
+            try await promise.futureResult.get()
+        } onCancel: {
+            // Failing it here covers a cancellation that comes before the loop saw it.
+            promise.fail(CancellationError())
+            eventLoop.execute { [core] in core.value.abandon(promise) }
+        }
     }
 
     /// Stops for good. With `final`, that state is written first and given up to half

@@ -166,12 +166,19 @@ final class SenderCore {
 
     /// Succeeds once the current state's packet is acknowledged by the server's kernel
     /// on the live connection.
-    func whenDelivered() -> EventLoopFuture<Void> {
-        let promise = loop.makePromise(of: Void.self)
+    func whenDelivered(_ promise: EventLoopPromise<Void>) {
+        guard !stopped else {
+            promise.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         deliveryWaiters.append(promise)
         absorb(handoff.withLockedValue { $0.take() })
         checkDelivered()
-        return promise.futureResult
+    }
+
+    /// Forgets a waiter that gave up (its task was cancelled).
+    func abandon(_ promise: EventLoopPromise<Void>) {
+        deliveryWaiters.removeAll { $0.futureResult === promise.futureResult }
     }
 
     func update(_ new: SenderConfiguration) {

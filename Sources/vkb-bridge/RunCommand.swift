@@ -59,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
         )
         do {
             try await group.run()
-        } catch let error as BridgeService.DeliveryTimeout {
+        } catch let error as BridgeService.NotDelivered {
             printError(error.description)
             throw ExitCode(1)
         }

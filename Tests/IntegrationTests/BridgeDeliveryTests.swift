@@ -143,6 +143,33 @@ import VKBShift
         #expect(reconnecting == 1, "\(bridge.child.report())")
     }
 
+    @Test func exitWhenDeliveredFailsWithAMessageWhenTheTimeoutPassesFirst() async throws {
+        let tmp = try TemporaryDirectory()
+        // Nothing listens on port 1: the state can never be delivered.
+        let rec = try RecordingWriter.write(Self.sequence, named: "seq.evemu", in: tmp.url)
+        let bridge = try BridgeProcess(
+            config: BridgeProcess.config(port: 1),
+            arguments: ["--replay", rec, "--speed", "0", "--exit-when-delivered", "--timeout", "0.5"], directory: tmp.url)
+        #expect(try await bridge.waitForExit(timeout: .seconds(10)) == .exited(1))
+        try await bridge.child.waitForOutputClosed()
+        #expect(bridge.child.stderr.lines.contains {
+            $0.contains("the final state was not delivered within 0.5 s: not connected to the server")
+        }, "\(bridge.child.report())")
+    }
+
+    @Test func sigtermWhileWaitingForDeliveryStopsAtOnceAndSaysSo() async throws {
+        let tmp = try TemporaryDirectory()
+        let rec = try RecordingWriter.write(Self.sequence, named: "seq.evemu", in: tmp.url)
+        let bridge = try BridgeProcess(
+            config: BridgeProcess.config(port: 1),
+            arguments: ["--replay", rec, "--speed", "0", "--exit-when-delivered", "--timeout", "60"], directory: tmp.url)
+        try await bridge.child.waitForLine(on: .stderr, containing: "server unreachable")
+        bridge.child.terminate()
+        #expect(try await bridge.waitForExit(timeout: .seconds(2)) == .exited(1))
+        try await bridge.child.waitForOutputClosed()
+        #expect(bridge.child.stderr.lines.contains("stopped by a signal before the final state was delivered"), "\(bridge.child.report())")
+    }
+
     @Test(arguments: [("::1", "::1"), ("127.0.0.1", "localhost")])
     func reachesTheServerByIPv6AddressAndByName(listen: String, configured: String) async throws {
         let tmp = try TemporaryDirectory()

@@ -18,13 +18,15 @@ public final class BridgeService: Service, Sendable {
         case whenDelivered(timeoutSeconds: Double)
     }
 
-    /// Why `run` failed.
-    public struct DeliveryTimeout: Error, CustomStringConvertible {
-        public let seconds: Double
-        public let detail: String
-        public var description: String {
-            "the final state was not delivered within \(seconds) s: \(detail)"
+    /// Why a `.whenDelivered` run ended without delivering.
+    public struct NotDelivered: Error, CustomStringConvertible {
+        public let description: String
+
+        static func timedOut(after seconds: Double, _ detail: String) -> NotDelivered {
+            NotDelivered(description: "the final state was not delivered within \(seconds) s: \(detail)")
         }
+
+        static let interrupted = NotDelivered(description: "stopped by a signal before the final state was delivered")
     }
 
     public let sender: ReconnectingSender
@@ -101,16 +103,26 @@ public final class BridgeService: Service, Sendable {
             if configPath != nil {
                 group.addTask { await self.reloadOnHangup() }
             }
+            // Whatever ends the wait, the shutdown runs: it stops the watcher thread
+            // that the deferred join waits for.
+            var failure: (any Error)?
             switch completion {
             case .never:
                 try? await gracefulShutdown()
             case .whenDelivered(let timeout):
-                try await cancelWhenGracefulShutdown {
-                    try await self.waitUntilDelivered(timeoutSeconds: timeout)
+                do {
+                    try await cancelWhenGracefulShutdown {
+                        try await self.waitUntilDelivered(timeoutSeconds: timeout)
+                    }
+                } catch is CancellationError {
+                    failure = NotDelivered.interrupted
+                } catch {
+                    failure = error
                 }
             }
             await self.shutdown()
             group.cancelAll()
+            if let failure { throw failure }
         }
     }
 
@@ -163,7 +175,7 @@ public final class BridgeService: Service, Sendable {
                     : stats.isConnected
                         ? "connected, but the server's kernel had not acknowledged state \(stats.currentState)"
                         : "not connected to the server"
-                throw DeliveryTimeout(seconds: timeoutSeconds, detail: detail)
+                throw NotDelivered.timedOut(after: timeoutSeconds, detail)
             }
             defer { group.cancelAll() }
             try await group.next()
