@@ -56,9 +56,6 @@ public struct ShiftMapper: Sendable {
         return next
     }
 
-    /// The key codes some binding names (the only ones worth tracking).
-    public var boundCodes: Set<UInt16> { Set(bindingsByCode.keys) }
-
     /// Adds a device with the label of the `[[device]]` rule it matched.
     public mutating func attach(_ handle: DeviceHandle, label: String?) {
         devices[handle] = (label, [])

@@ -32,16 +32,25 @@ import VKBShift
         presses.map { P(seconds: $0.seconds + offset, button: $0.button, down: $0.down) }
     }
 
+    /// Replays `presses` into a bridge sending to `port` and waits until it exits 0 with
+    /// the final state acknowledged (`--exit-when-delivered`).
+    static func replayUntilDelivered(
+        _ presses: [P], port: Int, host: String = "127.0.0.1", speed: String = "1", in directory: URL
+    ) async throws {
+        let rec = try RecordingWriter.write(presses, named: "rec-\(UUID().uuidString).evemu", in: directory)
+        let bridge = try BridgeProcess(
+            config: BridgeProcess.config(port: port, host: host),
+            arguments: ["--replay", rec, "--speed", speed, "--exit-when-delivered", "--timeout", "30"],
+            directory: directory)
+        let status = try await bridge.waitForExit()
+        #expect(status == .exited(0), "\(bridge.child.report())")
+    }
+
     @Test func replayStateSequenceArrivesInOrder() async throws {
         let tmp = try TemporaryDirectory()
         let sink = try await SinkProcess.start()
         // The first press comes 1.5 s in, long after the bridge has connected.
-        let rec = try RecordingWriter.write(Self.delayed(Self.sequence, by: 1.5), named: "seq.evemu", in: tmp.url)
-        let bridge = try BridgeProcess(
-            config: BridgeProcess.config(port: sink.port), arguments: ["--replay", rec, "--exit-when-delivered"],
-            directory: tmp.url)
-        let status = try await bridge.waitForExit()
-        #expect(status == .exited(0), "\(bridge.child.report())")
+        try await Self.replayUntilDelivered(Self.delayed(Self.sequence, by: 1.5), port: sink.port, in: tmp.url)
         try await sink.waitForState(Self.finalState)
         // The first packet is the state at connect (nothing held yet), then every change in order.
         #expect(sink.states == [.clear] + Self.sequenceStates, "\(sink.report())")
@@ -132,6 +141,7 @@ import VKBShift
         try await probe.restart()
         let status = try await bridge.waitForExit()
         #expect(status == .exited(0), "\(bridge.child.report())")
+        try await bridge.child.waitForOutputClosed()
         try await probe.waitForState(Self.finalState)
         #expect(probe.packets(run: 1).map(\.state) == [Self.finalState], "\(probe.report())")
         let log = bridge.child.stderr.lines
@@ -174,41 +184,24 @@ import VKBShift
     func reachesTheServerByIPv6AddressAndByName(listen: String, configured: String) async throws {
         let tmp = try TemporaryDirectory()
         let sink = try await SinkProcess.start(.init(host: listen))
-        let rec = try RecordingWriter.write(Self.sequence, named: "seq.evemu", in: tmp.url)
-        let bridge = try BridgeProcess(
-            config: BridgeProcess.config(port: sink.port, host: configured),
-            arguments: ["--replay", rec, "--speed", "0", "--exit-when-delivered"], directory: tmp.url)
-        let status = try await bridge.waitForExit()
-        #expect(status == .exited(0), "\(bridge.child.report())")
+        try await Self.replayUntilDelivered(Self.sequence, port: sink.port, host: configured, speed: "0", in: tmp.url)
         try await sink.waitForState(Self.finalState)
     }
 
     @Test func resetAfterEveryTwoPacketsStillConverges() async throws {
         let tmp = try TemporaryDirectory()
         let sink = try await SinkProcess.start(.init(resetAfter: 2))
-        let rec = try RecordingWriter.write(Self.delayed(Self.sequence, by: 0.5), named: "seq.evemu", in: tmp.url)
-        let bridge = try BridgeProcess(
-            config: BridgeProcess.config(port: sink.port),
-            arguments: ["--replay", rec, "--exit-when-delivered", "--timeout", "30"], directory: tmp.url)
-        let status = try await bridge.waitForExit()
-        #expect(status == .exited(0), "\(bridge.child.report())")
+        try await Self.replayUntilDelivered(Self.delayed(Self.sequence, by: 0.5), port: sink.port, in: tmp.url)
         try await sink.waitFor("several connections") { $0.connects.count >= 3 }
         try await sink.waitForState(Self.finalState)
         #expect(sink.disconnects.contains { if case .disconnect(let reason, _) = $0.event { reason.contains("reset") } else { false } })
-        // The state seen over all connections is in order: no state older than one already seen reappears
-        // except as the re-sent current state at the start of a connection.
         #expect(sink.states.last == Self.finalState)
     }
 
     @Test func chatteringServerIsDrainedAndStillServed() async throws {
         let tmp = try TemporaryDirectory()
         let sink = try await SinkProcess.start(.init(chatter: true))
-        let rec = try RecordingWriter.write(Self.delayed(Self.sequence, by: 1.0), named: "seq.evemu", in: tmp.url)
-        let bridge = try BridgeProcess(
-            config: BridgeProcess.config(port: sink.port), arguments: ["--replay", rec, "--exit-when-delivered"],
-            directory: tmp.url)
-        let status = try await bridge.waitForExit()
-        #expect(status == .exited(0), "\(bridge.child.report())")
+        try await Self.replayUntilDelivered(Self.delayed(Self.sequence, by: 1.0), port: sink.port, in: tmp.url)
         try await sink.waitForState(Self.finalState)
         #expect(sink.states == [.clear] + Self.sequenceStates, "\(sink.report())")
         #expect(sink.connects.count == 1, "junk from the server must not break the connection")

@@ -47,6 +47,7 @@ import Testing
             config: BridgeProcess.config(port: sink.port), arguments: ["--replay", rec.path, "--speed", "0"],
             directory: tmp.url)
         #expect(try await bridge.waitForExit(timeout: .seconds(10)) == .exited(2))
+        try await bridge.child.waitForOutputClosed()
         let lineNumber = good.split(separator: "\n", omittingEmptySubsequences: false).count
         #expect(bridge.child.stderr.lines.contains { $0.hasPrefix("\(rec.path):\(lineNumber): expected") }, "\(bridge.child.report())")
         #expect(sink.connects.isEmpty, "nothing may be sent for a bad recording")

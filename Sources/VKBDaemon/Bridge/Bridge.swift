@@ -82,13 +82,6 @@ public final class Bridge: Sendable {
         state.withLockedValue { $0.mapper.state }
     }
 
-    /// Attached devices: label and description.
-    public var attachedDevices: [(label: String?, device: DeviceDescription)] {
-        state.withLockedValue { s in
-            s.devices.keys.sorted().compactMap { h in s.devices[h].map { ($0.label, $0.source.device) } }
-        }
-    }
-
     /// True when every attached source is a recording that has ended.
     public var allSourcesEnded: Bool {
         state.withLockedValue { s in !s.devices.isEmpty && s.devices.values.allSatisfy(\.ended) }

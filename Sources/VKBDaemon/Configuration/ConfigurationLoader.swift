@@ -10,7 +10,7 @@ public enum ConfigurationLoader {
     public static func load(path: String) throws(ConfigurationError) -> BridgeConfiguration {
         let text: String
         do {
-            text = try FileReading.readText(path: path)
+            text = try FileContents.text(atPath: path)
         } catch {
             throw ConfigurationError([.init(file: path, line: nil, message: "cannot read the config: \(error)")])
         }

@@ -87,23 +87,8 @@ struct UdevInputDevice {
         guard let hid = udev_device_get_parent_with_subsystem_devtype(handle, "hid", nil),
               let path = string(udev_device_get_syspath(hid))
         else { return nil }
-        guard let bytes = Self.readFile(path + "/report_descriptor") else { return nil }
+        guard let bytes = try? FileContents.bytes(atPath: path + "/report_descriptor", limit: 65536) else { return nil }
         return HIDReportDescriptor.highestButton(in: bytes)
-    }
-
-    private static func readFile(_ path: String, limit: Int = 65536) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < limit {
-            let n = read(fd, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            bytes += chunk[0..<n]
-        }
-        return bytes
     }
 
     private func string(_ pointer: UnsafePointer<CChar>?) -> String? {
