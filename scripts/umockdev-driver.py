@@ -50,6 +50,7 @@ a real evdev node never does. Bursts of ~1 KiB, each awaited, are safe.
 """
 
 import argparse
+import grp
 import importlib.util
 import json
 import os
@@ -169,9 +170,16 @@ class Stick:
 
 
 class Driver:
-    def __init__(self, program, private_run, workdir):
+    def __init__(self, program, private_run, workdir, as_user=()):
         from gi.repository import UMockdev  # noqa: imported late: only under the wrapper
         self.testbed = UMockdev.Testbed.new()
+        # The program runs as the daemon's unprivileged user (as_user is the setpriv
+        # prefix): the testbed (a 0700 directory of the driver's) must be reachable, and
+        # writable, because the preload binds each udev monitor's uevent socket there
+        # ("$UMOCKDEV_DIR/eventN"). Sticky, like /tmp. Harness plumbing: on a real system
+        # the monitor is a netlink socket any user may open.
+        os.chmod(self.testbed.get_root_dir(), 0o1777)
+        self.as_user = list(as_user)
         self.program_path = program
         self.private_run = private_run
         self.workdir = workdir
@@ -198,10 +206,27 @@ class Driver:
             f.write(fx.ioctl_text(stick.desc, stick.inst))
         if seed_db:
             self.seed_udev_db(stick)
-        # load_ioctl first: add_from_string sends the "add" uevent at once.
-        self.testbed.load_ioctl(stick.inst.devnode, ioctl_file)
+        # load_ioctl first: add_from_string sends the "add" uevent at once. It binds the
+        # node's ioctl socket, which the unprivileged reader must be able to connect to
+        # from its first open (umask 0 for that bind only).
+        old_umask = os.umask(0)
+        try:
+            self.testbed.load_ioctl(stick.inst.devnode, ioctl_file)
+        finally:
+            os.umask(old_umask)
         if not self.testbed.add_from_string(fx.umockdev_text(stick.desc, stick.inst)):
             raise StepFailed(f"umockdev refused the device description for event{event}")
+        self.grant_access(stick.inst.devnode)
+
+    def grant_access(self, devnode):
+        """What udev does for a joystick node: group input, mode 0660 (no uaccess ACL
+        here). Like udev, it happens just after the add uevent: a reader that opens the
+        node first gets EACCES and retries, as on a real replug."""
+        if os.geteuid() != 0:
+            return
+        node = os.path.realpath(os.path.join(self.testbed.get_root_dir(), devnode.lstrip("/")))
+        os.chown(node, 0, grp.getgrnam("input").gr_gid)
+        os.chmod(node, 0o660)
 
     def seed_udev_db(self, stick):
         if not self.private_run:
@@ -257,9 +282,10 @@ class Driver:
         elif op == "spawn":
             if self.program is not None:
                 raise StepFailed("program already running")
-            self.program = Program([self.program_path] + s.get("args", []), s.get("umockdevDebug", False))
+            self.program = Program(self.as_user + [self.program_path] + s.get("args", []),
+                                   s.get("umockdevDebug", False))
         elif op == "run":
-            r = subprocess.run([self.program_path] + s.get("args", []), capture_output=True,
+            r = subprocess.run(self.as_user + [self.program_path] + s.get("args", []), capture_output=True,
                                timeout=s.get("timeout", 30))
             self.runs.append({"args": s.get("args", []), "exitStatus": r.returncode,
                               "stdout": r.stdout.decode("utf-8", "replace"),
@@ -364,6 +390,8 @@ def main():
     ap = argparse.ArgumentParser(description="umockdev test driver (see the module docstring)")
     ap.add_argument("--program", required=True, help="the executable under test")
     ap.add_argument("--steps-json", help="the steps as a JSON argument instead of stdin")
+    ap.add_argument("--as-user", default="[]",
+                    help="JSON array put before the program (e.g. setpriv to an unprivileged user)")
     ap.add_argument("--private-run", action="store_true",
                     help="run in a private mount namespace with a tmpfs on /run (for seedDB)")
     args = ap.parse_args()
@@ -401,7 +429,7 @@ def main():
     signal.signal(signal.SIGALRM, deadline_passed)
     signal.alarm(int(OVERALL_DEADLINE))
     with tempfile.TemporaryDirectory(prefix="vkb-umockdev-") as workdir:
-        driver = Driver(args.program, args.private_run, workdir)
+        driver = Driver(args.program, args.private_run, workdir, json.loads(args.as_user))
         try:
             for i, s in enumerate(steps):
                 report["failedStep"] = i

@@ -34,7 +34,7 @@ public enum ConnectionProbe {
         do {
             channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(.milliseconds(Int64(configuration.connectTimeoutMilliseconds)))
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelOption(.allowRemoteHalfClosure, value: true)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {

@@ -247,7 +247,7 @@ final class SenderCore {
         let config = configuration
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.milliseconds(Int64(config.connectTimeoutMilliseconds)))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(Self.tcp(TCP_KEEPIDLE), value: SocketOptionValue(config.keepaliveIdleSeconds))
             .channelOption(Self.tcp(TCP_KEEPINTVL), value: SocketOptionValue(config.keepaliveIntervalSeconds))

@@ -33,7 +33,7 @@ final class SinkServer {
             let bootstrap = ServerBootstrap(group: loop)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(ChannelOptions.backlog, value: 64)
-                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelOption(ChannelOptions.autoRead, value: !faults.stall)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {

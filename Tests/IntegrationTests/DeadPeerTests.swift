@@ -31,9 +31,13 @@ import VKBShift
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/netns/vanish.sh").path
         let binDir = (try TestBinaries.bridge as NSString).deletingLastPathComponent
+        // Root for the namespace only: the script starts the sink and the bridge through
+        // the same unprivileged prefix every other test uses.
         let run = try ChildProcess(
             executable: "/usr/bin/unshare",
-            arguments: ["-n", "--", "/bin/bash", script, binDir, config.path, rec, tmp.url.path])
+            arguments: ["-n", "--", "/bin/bash", script, binDir, config.path, rec, tmp.url.path]
+                + ServiceUser.daemon.commandPrefix,
+            user: .testRunner)
         #expect(try await run.waitForExit(timeout: .seconds(90)) == .exited(0), "\(run.report())")
         try await run.waitForOutputClosed()
         let lines = run.stdout.lines

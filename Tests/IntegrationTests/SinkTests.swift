@@ -271,6 +271,7 @@ struct SinkTests {
             .appendingPathComponent("vkb-sink-out-\(UUID().uuidString).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try "earlier line\n".write(toFile: path, atomically: false, encoding: .utf8)
+        try ServiceUser.daemon.giveOwnership(of: path)  // the file is the sink user's, as in real use
         var options = SinkProcess.Options()
         options.extraArguments = ["--output", path]
         let sink = try await SinkProcess.start(options)

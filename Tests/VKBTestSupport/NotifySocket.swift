@@ -27,6 +27,11 @@ public final class NotifySocket {
             }
         }
         guard bound == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        // Like systemd's own notification socket: any service user may send to it (the
+        // tests run the daemon unprivileged).
+        guard chmod(directory.path, 0o755) == 0, chmod(path, 0o666) == 0 else {
+            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+        }
     }
 
     deinit {

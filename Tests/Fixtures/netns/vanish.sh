@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A server that silently vanishes: run inside a private network namespace
 # (`unshare -n`), so taking its loopback down touches nothing else.
-#   vanish.sh BIN_DIR CONFIG RECORDING WORKDIR
+#   vanish.sh BIN_DIR CONFIG RECORDING WORKDIR [AS_USER…]
+# AS_USER… is put before both programs (the tests pass `setpriv … --`): the namespace
+# needs root, the programs must not.
 # Starts vkb-telemetry-sink and vkb-bridge, waits for the state to arrive, takes `lo`
 # down (packets are no longer delivered; no FIN, no RST: the peer just goes silent),
 # waits for the bridge to declare the connection dead, brings `lo` back, and waits for
@@ -10,6 +12,8 @@
 # and the bridge's log, for the test to assert on.
 set -u
 bin=$1 config=$2 recording=$3 work=$4
+shift 4
+as_user=("$@")
 sink_out=$work/sink.jsonl sink_err=$work/sink.err bridge_err=$work/bridge.err
 : > "$sink_out"; : > "$bridge_err"
 
@@ -27,11 +31,11 @@ wait_for() {
 cleanup() { kill "${bridge:-}" "${sink:-}" 2>/dev/null; wait 2>/dev/null; }
 trap cleanup EXIT
 
-"$bin/vkb-telemetry-sink" --listen 127.0.0.1:50995 > "$sink_out" 2> "$sink_err" &
+"${as_user[@]}" "$bin/vkb-telemetry-sink" --listen 127.0.0.1:50995 > "$sink_out" 2> "$sink_err" &
 sink=$!
 wait_for "the sink's ready line" 10000 grep -q "listening on" "$sink_err" || exit 1
 
-"$bin/vkb-bridge" run --config "$config" --replay "$recording" --speed 0 2> "$bridge_err" &
+"${as_user[@]}" "$bin/vkb-bridge" run --config "$config" --replay "$recording" --speed 0 2> "$bridge_err" &
 bridge=$!
 wait_for "the state at the sink" 10000 bash -c "grep -q '\"shift\":1' '$sink_out'" || exit 1
 

@@ -59,12 +59,14 @@ final class ChildProcess: Sendable {
     ///   - arguments: Arguments after argv[0].
     ///   - environment: Variables to set (or override) on top of the inherited ones.
     ///   - inheritEnvironment: Whether to start from this process's environment.
+    ///   - user: Who it runs as: unprivileged unless a test truly needs root (`ServiceUser`).
     /// - Throws: `HarnessError` if the executable cannot be started.
     init(
         executable: String,
         arguments: [String] = [],
         environment: [String: String] = [:],
-        inheritEnvironment: Bool = true
+        inheritEnvironment: Bool = true,
+        user: ServiceUser = .daemon
     ) throws {
         self.executable = executable
         self.arguments = arguments
@@ -109,7 +111,9 @@ final class ChildProcess: Sendable {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        // setpriv execs the program in place: the pid (and process group) stay the same.
+        let command = user.commandPrefix + [executable] + arguments
+        let argv = command.map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
@@ -117,7 +121,7 @@ final class ChildProcess: Sendable {
         }
 
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let result = posix_spawn(&pid, command[0], &actions, &attributes, argv, envp)
         guard result == 0 else {
             close(outPipe.read)
             close(errPipe.read)

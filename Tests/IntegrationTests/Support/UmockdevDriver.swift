@@ -60,9 +60,12 @@ enum UmockdevDriver {
         let bridge = try TestBinaries.bridge
         let json = String(decoding: try JSONSerialization.data(withJSONObject: steps.map(\.fields)), as: UTF8.self)
         let driver = repositoryRoot.appendingPathComponent("scripts/umockdev-driver.py").path
-        var arguments = [python, driver, "--program", bridge, "--steps-json", json]
+        let asUser = String(decoding: try JSONSerialization.data(withJSONObject: ServiceUser.daemon.commandPrefix), as: UTF8.self)
+        var arguments = [python, driver, "--program", bridge, "--steps-json", json, "--as-user", asUser]
         if privateRun { arguments.append("--private-run") }
-        let child = try ChildProcess(executable: wrapperPath!, arguments: arguments)
+        // The driver stays the runner (it owns the testbed, and root makes its private
+        // /run); it starts vkb-bridge as the daemon's unprivileged user.
+        let child = try ChildProcess(executable: wrapperPath!, arguments: arguments, user: .testRunner)
         let status = try await child.waitForExit(timeout: timeout)
         try await child.waitForOutputClosed()
         let text = child.stdout.lines(from: 0).joined(separator: "\n")
