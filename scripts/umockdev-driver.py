@@ -216,17 +216,6 @@ class Driver:
             os.umask(old_umask)
         if not self.testbed.add_from_string(fx.umockdev_text(stick.desc, stick.inst)):
             raise StepFailed(f"umockdev refused the device description for event{event}")
-        self.grant_access(stick.inst.devnode)
-
-    def grant_access(self, devnode):
-        """What udev does for a joystick node: group input, mode 0660 (no uaccess ACL
-        here). Like udev, it happens just after the add uevent: a reader that opens the
-        node first gets EACCES and retries, as on a real replug."""
-        if os.geteuid() != 0:
-            return
-        node = os.path.realpath(os.path.join(self.testbed.get_root_dir(), devnode.lstrip("/")))
-        os.chown(node, 0, grp.getgrnam("input").gr_gid)
-        os.chmod(node, 0o660)
 
     def seed_udev_db(self, stick):
         if not self.private_run:
@@ -365,25 +354,41 @@ class Driver:
 
 def in_private_run():
     """True when this is the re-executed driver (see below) and /run is its tmpfs."""
-    if os.environ.get("VKB_DRIVER_PRIVATE_RUN") != "1":
+    if os.environ.get("VKB_DRIVER_NAMESPACE") != "1":
         return False
     with open("/proc/self/mounts") as f:
         run_mounts = [line.split()[2] for line in f if line.split()[1] == "/run"]
     return bool(run_mounts) and run_mounts[-1] == "tmpfs"
 
 
-def reexec_in_private_run():
-    """Re-run this driver in a private mount namespace with an empty tmpfs on /run,
-    so seeding the udev database cannot touch the host's."""
+def namespace_setup(private_run, unprivileged_program):
+    """Shell commands for the driver's private mount namespace:
+    - private_run: an empty tmpfs on /run, so seeding the udev database cannot touch
+      the host's;
+    - unprivileged_program (root only): a devpts instance of its own whose ptys (the fake
+      nodes) are born group input, mode 0660, as udev leaves a joystick node before it
+      announces it. Setting that after the add uevent instead would race the reader."""
+    setup = []
+    if private_run:
+        setup.append("mount -t tmpfs tmpfs /run")
+    if unprivileged_program and os.geteuid() == 0:
+        gid = grp.getgrnam("input").gr_gid
+        setup.append(f"mount -t devpts -o newinstance,gid={gid},mode=0660,ptmxmode=0666 devpts /dev/pts"
+                     " && mount --bind /dev/pts/ptmx /dev/ptmx")
+    return " && ".join(setup)
+
+
+def reexec_in_namespace(setup):
+    """Re-run this driver in a private mount namespace prepared by `setup`; returns
+    (with the reason) only when that cannot be done."""
     base = ["unshare", "--mount", "--propagation", "private"]
     if os.geteuid() != 0:
         base.insert(1, "--map-root-user")
-    probe = subprocess.run(base + ["sh", "-c", "mount -t tmpfs tmpfs /run"], capture_output=True)
+    probe = subprocess.run(base + ["sh", "-c", setup], capture_output=True)
     if probe.returncode != 0:
         return probe.stderr.decode(errors="replace").strip() or "unshare failed"
-    env = dict(os.environ, VKB_DRIVER_PRIVATE_RUN="1")
-    os.execvpe("unshare", base + ["sh", "-c", 'mount -t tmpfs tmpfs /run && exec "$0" "$@"',
-                                  sys.executable] + sys.argv, env)
+    env = dict(os.environ, VKB_DRIVER_NAMESPACE="1")
+    os.execvpe("unshare", base + ["sh", "-c", setup + ' && exec "$0" "$@"', sys.executable] + sys.argv, env)
 
 
 def main():
@@ -399,9 +404,11 @@ def main():
     report = {"ok": False, "error": None, "failedStep": None, "lines": [], "stderr": "",
               "exitStatus": None, "runs": [], "skipped": None}
 
-    if args.private_run and os.environ.get("VKB_DRIVER_PRIVATE_RUN") != "1":
-        reason = reexec_in_private_run()  # returns only on failure
-        report["skipped"] = f"cannot make a private mount namespace for /run: {reason}"
+    as_user = json.loads(args.as_user)
+    setup = namespace_setup(args.private_run, bool(as_user))
+    if setup and os.environ.get("VKB_DRIVER_NAMESPACE") != "1":
+        reason = reexec_in_namespace(setup)  # returns only on failure
+        report["skipped"] = f"cannot make a private mount namespace ({setup}): {reason}"
         print(json.dumps(report))
         return
     if args.private_run and not in_private_run():
@@ -429,7 +436,7 @@ def main():
     signal.signal(signal.SIGALRM, deadline_passed)
     signal.alarm(int(OVERALL_DEADLINE))
     with tempfile.TemporaryDirectory(prefix="vkb-umockdev-") as workdir:
-        driver = Driver(args.program, args.private_run, workdir, json.loads(args.as_user))
+        driver = Driver(args.program, args.private_run, workdir, as_user)
         try:
             for i, s in enumerate(steps):
                 report["failedStep"] = i

@@ -33,6 +33,7 @@ public enum ConnectionProbe {
         let channel: Channel
         do {
             channel = try await ClientBootstrap(group: eventLoop)
+                .resolver(ThreadResolver(on: eventLoop))
                 .connectTimeout(.milliseconds(Int64(configuration.connectTimeoutMilliseconds)))
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelOption(.allowRemoteHalfClosure, value: true)

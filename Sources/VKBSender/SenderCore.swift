@@ -246,6 +246,7 @@ final class SenderCore {
         let attempt = generation
         let config = configuration
         let bootstrap = ClientBootstrap(group: loop)
+            .resolver(ThreadResolver(on: loop))
             .connectTimeout(.milliseconds(Int64(config.connectTimeoutMilliseconds)))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Logging
-import ServiceLifecycle
 import VKBDaemon
 import VKBInput
 
@@ -50,15 +49,10 @@ struct RunCommand: AsyncParsableCommand {
             completion: exitWhenDelivered ? .whenDelivered(timeoutSeconds: timeout) : .never,
             logger: logger
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
+        let signals = try DaemonSignals()
+        defer { signals.stop() }
         do {
-            try await group.run()
+            try await service.run(signals: signals)
         } catch let error as BridgeService.NotDelivered {
             printError(error.description)
             throw ExitCode(1)

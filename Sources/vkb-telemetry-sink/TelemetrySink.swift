@@ -20,7 +20,8 @@ struct TelemetrySink: ParsableCommand {
             Once listening it prints "vkb-telemetry-sink: listening on HOST:PORT"
             to stderr. SIGTERM or SIGINT closes every connection (clients see
             EOF), then the listener, and exits 0.
-            """
+            """,
+        version: VKBBridgeVersion.string
     )
 
     @Option(

@@ -47,6 +47,40 @@ import VKBTestSupport
         try await sink.stop()
     }
 
+    /// libdispatch worker threads call `setpriority()`, which the unit's
+    /// `SystemCallFilter=~@resources` refuses (a journal warning each time). The daemon
+    /// runs none: not for the watchdog timer, a reload, or a host-name lookup.
+    @Test func noLibdispatchWorkerThreadsWhileRunning() async throws {
+        let tmp = try TemporaryDirectory()
+        let notify = try NotifySocket()
+        let sink = try await SinkProcess.start()
+        let rec = try RecordingWriter.write([.init(seconds: 0, button: 20, down: true)], named: "held.evemu", in: tmp.url)
+        let configURL = tmp.url.appendingPathComponent("threads.toml")
+        try BridgeProcess.config(port: sink.port, host: "localhost").write(to: configURL, atomically: true, encoding: .utf8)
+        let bridge = try ChildProcess(
+            executable: try TestBinaries.bridge,
+            arguments: ["run", "--config", configURL.path, "--replay", rec, "--speed", "0"],
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000"])
+        try await sink.waitForState(ShiftState(shift: 1))
+        var messages: [String] = []
+        bridge.signal(SIGHUP)
+        try await eventually("RELOADING=1 and two watchdog pings after it", context: { bridge.report() }) {
+            messages += notify.receiveAll()
+            guard let r = messages.firstIndex(where: { $0.contains("RELOADING=1") }) else { return false }
+            return messages[r...].filter { $0 == "WATCHDOG=1" }.count >= 2
+        }
+        // libdispatch names its workers after their root queue ("com.apple.root.default-qos…",
+        // cut to 15 characters by the kernel).
+        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(bridge.pid)/task").map {
+            (try? String(contentsOfFile: "/proc/\(bridge.pid)/task/\($0)/comm", encoding: .utf8)) ?? ""
+        }
+        #expect(!threads.isEmpty)
+        #expect(!threads.contains { $0.contains("qos") || $0.contains("com.apple") }, "\(threads)")
+        bridge.terminate()
+        #expect(try await bridge.waitForExit() == .exited(0))
+        try await sink.stop()
+    }
+
     @Test func readyDoesNotWaitForTheServer() async throws {
         let tmp = try TemporaryDirectory()
         let notify = try NotifySocket()

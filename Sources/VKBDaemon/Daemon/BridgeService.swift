@@ -1,14 +1,15 @@
 import Logging
 import NIOConcurrencyHelpers
-import ServiceLifecycle
-import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
 import VKBInput
 import VKBSender
 import VKBShift
 
 /// The daemon: config, sender, bridge and device watcher, run as one service with
-/// reload on SIGHUP and a clean stop on graceful shutdown (SIGTERM/SIGINT).
-public final class BridgeService: Service, Sendable {
+/// reload on SIGHUP and a clean stop on SIGTERM/SIGINT (`DaemonSignals`).
+public final class BridgeService: Sendable {
     /// When `run` should return by itself.
     public enum Completion: Sendable {
         /// Runs until shut down.
@@ -77,7 +78,10 @@ public final class BridgeService: Service, Sendable {
             })
     }
 
-    public func run() async throws {
+    /// Runs until `completion` says so or a stop signal arrives.
+    /// - Parameter signals: SIGTERM/SIGINT stop, SIGHUP reloads; nil for a run that
+    ///   only `completion` ends (the demo).
+    public func run(signals: DaemonSignals? = nil) async throws {
         sender.start()
         let watcher = self.watcher
         let bridge = self.bridge
@@ -100,22 +104,42 @@ public final class BridgeService: Service, Sendable {
             if let interval = status.notifier.watchdogPingInterval {
                 group.addTask { await self.pingWatchdog(every: interval) }
             }
-            if configPath != nil {
-                group.addTask { await self.reloadOnHangup() }
+            let (stopRequested, requestStop) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            if let signals {
+                group.addTask {
+                    for await signal in signals.received {
+                        if signal == SIGHUP {
+                            self.reload()
+                        } else {
+                            self.logger.info("\(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping")
+                            requestStop.yield()
+                        }
+                    }
+                }
             }
             // Whatever ends the wait, the shutdown runs: it stops the watcher thread
             // that the deferred join waits for.
             var failure: (any Error)?
             switch completion {
             case .never:
-                try? await gracefulShutdown()
+                for await _ in stopRequested { break }
             case .whenDelivered(let timeout):
                 do {
-                    try await cancelWhenGracefulShutdown {
-                        try await self.waitUntilDelivered(timeoutSeconds: timeout)
+                    try await withThrowingTaskGroup(of: Bool.self) { race in
+                        race.addTask {
+                            try await self.waitUntilDelivered(timeoutSeconds: timeout)
+                            return true
+                        }
+                        if signals != nil {
+                            // `requestStop` outlives this wait, so the stream ends only by a stop.
+                            race.addTask {
+                                for await _ in stopRequested { return false }
+                                return false
+                            }
+                        }
+                        defer { race.cancelAll() }
+                        if try await race.next() == false { throw NotDelivered.interrupted }
                     }
-                } catch is CancellationError {
-                    failure = NotDelivered.interrupted
                 } catch {
                     failure = error
                 }
@@ -144,7 +168,7 @@ public final class BridgeService: Service, Sendable {
         while !Task.isCancelled {
             _ = await sender.statistics()
             status.notifier.watchdog()
-            try? await Task.sleep(for: interval)
+            try? await DaemonThreads.sleep(for: interval)
         }
     }
 
@@ -168,7 +192,7 @@ public final class BridgeService: Service, Sendable {
                 try await self.sender.waitUntilDelivered()
             }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(Int(timeoutSeconds * 1000)))
+                try await DaemonThreads.sleep(for: .milliseconds(Int(timeoutSeconds * 1000)))
                 let stats = await self.sender.statistics()
                 let detail = !self.bridge.allSourcesEnded
                     ? "the recordings had not ended"
@@ -184,30 +208,32 @@ public final class BridgeService: Service, Sendable {
         logger.info("delivered: the server's kernel acknowledged the final state \(state)")
     }
 
-    private func reloadOnHangup() async {
-        guard let configPath else { return }
-        for await _ in await UnixSignalsSequence(trapping: .sighup) {
-            logger.info("SIGHUP: reloading \(configPath)")
-            status.notifier.reloading(status: "reloading \(configPath)")
-            defer { status.notifier.ready(status: status.text) }
-            do {
-                let new = try ConfigurationLoader.load(path: configPath)
-                let old = configuration.withLockedValue { c in
-                    defer { c = new }
-                    return c
-                }
-                bridge.reconfigure(new)
-                sender.update(new.sender)
-                status.endpoint(new.sender.endpointDescription)
-                let endpoint = new.sender.needsReconnect(comparedTo: old.sender)
-                    ? "reconnecting to \(new.sender.endpointDescription)" : "connection kept"
-                logger.info("config reloaded: \(new.devices.count) device rule(s), \(new.bindings.count) binding(s); \(endpoint)")
-            } catch {
-                for diagnostic in error.diagnostics {
-                    logger.error("\(diagnostic)")
-                }
-                logger.error("config not reloaded: the previous config stays in force")
+    /// SIGHUP: re-reads the config file; a bad one is refused and the old one kept.
+    private func reload() {
+        guard let configPath else {
+            logger.info("SIGHUP: no config file to reload")
+            return
+        }
+        logger.info("SIGHUP: reloading \(configPath)")
+        status.notifier.reloading(status: "reloading \(configPath)")
+        defer { status.notifier.ready(status: status.text) }
+        do {
+            let new = try ConfigurationLoader.load(path: configPath)
+            let old = configuration.withLockedValue { c in
+                defer { c = new }
+                return c
             }
+            bridge.reconfigure(new)
+            sender.update(new.sender)
+            status.endpoint(new.sender.endpointDescription)
+            let endpoint = new.sender.needsReconnect(comparedTo: old.sender)
+                ? "reconnecting to \(new.sender.endpointDescription)" : "connection kept"
+            logger.info("config reloaded: \(new.devices.count) device rule(s), \(new.bindings.count) binding(s); \(endpoint)")
+        } catch {
+            for diagnostic in error.diagnostics {
+                logger.error("\(diagnostic)")
+            }
+            logger.error("config not reloaded: the previous config stays in force")
         }
     }
 

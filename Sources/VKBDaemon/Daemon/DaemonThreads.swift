@@ -17,4 +17,20 @@ public enum DaemonThreads {
     public static func runSwiftConcurrencyOnNIO() -> Bool {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
+
+    /// `Task.sleep` for the daemon: a timer on a NIO event loop, cancelled with the task.
+    /// Swift 6.3's `Task.sleep` takes no executor hook: it schedules on libdispatch's
+    /// global queue, which starts libdispatch worker threads, and those call
+    /// `setpriority()`, refused under the unit's `SystemCallFilter=~@resources`.
+    static func sleep(for duration: Duration) async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        let scheduled = loop.scheduleTask(in: .nanoseconds(nanoseconds)) {}
+        try await withTaskCancellationHandler {
+            try await scheduled.futureResult.get()
+        } onCancel: {
+            scheduled.cancel()
+        }
+        try Task.checkCancellation()
+    }
 }
