@@ -6,8 +6,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libevdev-dev libudev-dev libsystemd-dev
 TEST_APT_PACKAGES := $(APT_PACKAGES) umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi evemu-tools udev systemd man-db
 
-.PHONY: all build release demo test test-kernel deps test-deps bench bench-deps clean \
-	install install-build install-files uninstall man completions
+.PHONY: all build release demo test test-kernel test-system deps test-deps bench bench-deps clean \
+	install install-build install-files uninstall man completions dist deb package-deps release-artifacts
 
 # `make bench`: release binaries, then every figure of docs/performance.md for vkb-bridge
 # and its baselines (a C relay and a Python relay), on the same input path; exits non-zero
@@ -32,7 +32,6 @@ UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
 BASHCOMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPLETIONDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPLETIONDIR ?= $(PREFIX)/share/fish/vendor_completions.d
-INSTALL ?= install
 
 # What gets installed comes from here: the SwiftPM build of CONFIGURATION, plus the man
 # pages and completion scripts generated from those binaries. NO_BUILD=1 installs what is
@@ -43,6 +42,12 @@ BUILT := .build/$(CONFIGURATION)
 GENERATED ?= .build/generated/$(CONFIGURATION)
 CONFIG_EXAMPLE := examples/config.toml
 CONFIG_FILE := $(DESTDIR)$(SYSCONFDIR)/vkb-bridge/config.toml
+
+# The release build as shipped: the Swift runtime linked in (DESIGN §9), so the programs
+# run without the toolchain. Every release-configuration target uses it.
+RELEASE_BUILD := $(SWIFT) build -c release --static-swift-stdlib
+VERSION := $(shell sed -n 's/.*static let string = "\(.*\)"/\1/p' Sources/VKBWire/VKBBridgeVersion.swift)
+PACKAGE_APT_PACKAGES := $(APT_PACKAGES) dpkg-dev lintian binutils
 
 all: build
 
@@ -61,7 +66,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release
+	$(RELEASE_BUILD)
 
 demo: deps
 	$(SWIFT) build --product vkb-telemetry-sink
@@ -81,7 +86,8 @@ test: test-deps
 man:
 	$(SWIFT) package plugin generate-manual --configuration $(CONFIGURATION)
 	mkdir -p $(GENERATED)/man
-	for p in $(PROGRAMS); do cp .build/plugins/GenerateManual/outputs/$$p/$$p.1 $(GENERATED)/man/; done
+	# A blank line in mdoc is an error to groff (discussion paragraphs): make it a paragraph break.
+	for p in $(PROGRAMS); do sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/$$p/$$p.1 > $(GENERATED)/man/$$p.1; done
 
 completions:
 	mkdir -p $(GENERATED)/completions
@@ -90,54 +96,60 @@ completions:
 	done; done
 
 install-build: deps
-	$(SWIFT) build -c $(CONFIGURATION)
+	$(if $(filter release,$(CONFIGURATION)),$(RELEASE_BUILD),$(SWIFT) build -c $(CONFIGURATION))
 	$(MAKE) man completions CONFIGURATION=$(CONFIGURATION)
 
 install: $(if $(NO_BUILD),,install-build)
 	$(MAKE) install-files
 
-# Units name /usr/bin/vkb-bridge and /etc/vkb-bridge; they are rewritten for BINDIR and
-# SYSCONFDIR. An existing config.toml is never replaced; the example also goes to DOCDIR.
+# scripts/install.sh does the copying (the release tarball ships the same script); the
+# directory variables above are passed through. An existing config.toml is never replaced.
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" BINDIR="$(BINDIR)" \
+	MANDIR="$(MANDIR)" DOCDIR="$(DOCDIR)" SYSTEMDUNITDIR="$(SYSTEMDUNITDIR)" \
+	SYSTEMDUSERUNITDIR="$(SYSTEMDUSERUNITDIR)" UDEVRULESDIR="$(UDEVRULESDIR)" \
+	BASHCOMPLETIONDIR="$(BASHCOMPLETIONDIR)" ZSHCOMPLETIONDIR="$(ZSHCOMPLETIONDIR)" \
+	FISHCOMPLETIONDIR="$(FISHCOMPLETIONDIR)" \
+	SRC_BIN=$(BUILT) SRC_MAN=$(GENERATED)/man SRC_COMPLETIONS=$(GENERATED)/completions \
+	SRC_SYSTEMD=systemd SRC_UDEV=udev-rules SRC_CONFIG=$(CONFIG_EXAMPLE)
+
 install-files:
-	@for f in $(foreach p,$(PROGRAMS),$(BUILT)/$(p) $(GENERATED)/man/$(p).1 $(GENERATED)/completions/$(p).bash); do \
-	  [ -e "$$f" ] || { echo "missing $$f: run 'make install-build CONFIGURATION=$(CONFIGURATION)'" >&2; exit 1; }; done
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMDUNITDIR) \
-	  $(DESTDIR)$(SYSTEMDUSERUNITDIR) $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPLETIONDIR) \
-	  $(DESTDIR)$(ZSHCOMPLETIONDIR) $(DESTDIR)$(FISHCOMPLETIONDIR) $(DESTDIR)$(DOCDIR) \
-	  $(DESTDIR)$(SYSCONFDIR)/vkb-bridge
-	for p in $(PROGRAMS); do \
-	  $(INSTALL) -m 755 $(BUILT)/$$p $(DESTDIR)$(BINDIR)/$$p && \
-	  $(INSTALL) -m 644 $(GENERATED)/man/$$p.1 $(DESTDIR)$(MANDIR)/man1/$$p.1 && \
-	  $(INSTALL) -m 644 $(GENERATED)/completions/$$p.bash $(DESTDIR)$(BASHCOMPLETIONDIR)/$$p && \
-	  $(INSTALL) -m 644 $(GENERATED)/completions/$$p.zsh $(DESTDIR)$(ZSHCOMPLETIONDIR)/_$$p && \
-	  $(INSTALL) -m 644 $(GENERATED)/completions/$$p.fish $(DESTDIR)$(FISHCOMPLETIONDIR)/$$p.fish || exit 1; \
-	done
-	sed -e 's|/usr/bin/vkb-bridge|$(BINDIR)/vkb-bridge|g' -e 's|/etc/vkb-bridge/|$(SYSCONFDIR)/vkb-bridge/|g' \
-	  systemd/vkb-bridge.service > $(DESTDIR)$(SYSTEMDUNITDIR)/vkb-bridge.service
-	sed -e 's|/usr/bin/vkb-bridge|$(BINDIR)/vkb-bridge|g' \
-	  systemd/user/vkb-bridge.service > $(DESTDIR)$(SYSTEMDUSERUNITDIR)/vkb-bridge.service
-	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/vkb-bridge.service $(DESTDIR)$(SYSTEMDUSERUNITDIR)/vkb-bridge.service
-	$(INSTALL) -m 644 udev-rules/70-vkb-bridge.rules $(DESTDIR)$(UDEVRULESDIR)/70-vkb-bridge.rules
-	$(INSTALL) -m 644 $(CONFIG_EXAMPLE) $(DESTDIR)$(DOCDIR)/config.toml.example
-	@if [ -e $(CONFIG_FILE) ]; then echo "keeping existing $(CONFIG_FILE)"; \
-	else echo "$(INSTALL) -m 644 $(CONFIG_EXAMPLE) $(CONFIG_FILE)"; $(INSTALL) -m 644 $(CONFIG_EXAMPLE) $(CONFIG_FILE); fi
-	@echo "installed. On a live system: systemctl daemon-reload; udevadm control --reload (docs/install.md)"
+	@$(INSTALL_ENV) sh scripts/install.sh || { echo "run 'make install-build CONFIGURATION=$(CONFIGURATION)' first" >&2; exit 1; }
 
 # Leaves config.toml alone if it differs from the example (it holds your settings).
 uninstall:
-	for p in $(PROGRAMS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/man1/$$p.1 \
-	  $(DESTDIR)$(BASHCOMPLETIONDIR)/$$p $(DESTDIR)$(ZSHCOMPLETIONDIR)/_$$p $(DESTDIR)$(FISHCOMPLETIONDIR)/$$p.fish; done
-	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/vkb-bridge.service $(DESTDIR)$(SYSTEMDUSERUNITDIR)/vkb-bridge.service \
-	  $(DESTDIR)$(UDEVRULESDIR)/70-vkb-bridge.rules
-	@if [ -e $(CONFIG_FILE) ] && cmp -s $(CONFIG_EXAMPLE) $(CONFIG_FILE); then rm -f $(CONFIG_FILE); \
-	elif [ -e $(CONFIG_FILE) ]; then echo "keeping edited $(CONFIG_FILE)"; fi
-	rm -f $(DESTDIR)$(DOCDIR)/config.toml.example
-	rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/vkb-bridge 2>/dev/null || true
+	@$(INSTALL_ENV) sh scripts/install.sh --uninstall
 
 # Kernel in the loop (docs/testing.md): the release build under Debian's kernel in QEMU.
 # run.sh builds (KERNEL_TEST_BUILD) only once it knows QEMU and the downloads are there.
 test-kernel: deps
-	KERNEL_TEST_BUILD="$(SWIFT) build -c release" tests/kernel/run.sh
+	KERNEL_TEST_BUILD="$(RELEASE_BUILD)" tests/kernel/run.sh
+
+# --- release artifacts (docs/install.md) -------------------------------------------------
+
+package-deps:
+	@missing=""; for p in $(PACKAGE_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+# Man pages from the debug build (the same text; `make test` has built it): the plugin
+# would build the release configuration without --static-swift-stdlib and relink it.
+release-artifacts: package-deps
+	$(MAKE) man CONFIGURATION=debug
+	$(RELEASE_BUILD)
+	$(MAKE) completions CONFIGURATION=release
+
+# vkb-bridge-VERSION-linux-x86_64.tar.gz in .build/dist: programs (stripped), man pages,
+# completions, units, udev rule, example config, README, LICENSE, INSTALL and install.sh.
+dist: release-artifacts
+	VERSION=$(VERSION) scripts/package.sh dist
+
+# vkb-bridge_VERSION_amd64.deb in .build/dist, checked with lintian.
+deb: release-artifacts
+	VERSION=$(VERSION) scripts/package.sh deb
+
+# systemd in the loop (docs/testing.md): the .deb installed in a booted Debian 12 guest.
+test-system: dist deb
+	tests/system/run.sh
 
 bench-deps:
 	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -145,7 +157,7 @@ bench-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 
 bench: bench-deps
-	$(SWIFT) build -c release
+	$(RELEASE_BUILD)
 	mkdir -p $(BENCH_DIR)
 	$(CC) -O2 -Wall -Wextra -Werror -o $(BENCH_DIR)/benchtool Benchmarks/benchtool.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $(BENCH_DIR)/relay Benchmarks/relay.c

@@ -23,6 +23,7 @@ let package = Package(
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "CVKBSocket"),
+        .target(name: "CSwiftExecutorHook"),
 
         // input → shift mapping → wire format → sender → daemon
         .target(
@@ -51,7 +52,7 @@ let package = Package(
         .target(
             name: "VKBDaemon",
             dependencies: [
-                "VKBInput", "VKBShift", "VKBWire", "VKBSender", "CSystemd",
+                "VKBInput", "VKBShift", "VKBWire", "VKBSender", "CSystemd", "CSwiftExecutorHook",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -38,28 +38,6 @@ sink_start() {
     SINK_PORT=$(sed 's/.*://' /tmp/sink.addr)
 }
 
-# sink_states: every packet's state as SHIFT/SUBSHIFT (decimal), one per line.
-sink_states() {
-    grep '"event":"packet"' "$SINK_OUT" 2>/dev/null | sed 's/.*"shift":\([0-9]*\),"subshift":\([0-9]*\).*/\1\/\2/'
-}
-
-# sink_mark: remember how many packets arrived so far (sink_since reads from there).
-sink_mark() { MARK=$(sink_states | wc -l); }
-
-# sink_since: the states after the mark, consecutive repeats folded (a repeat is harmless:
-# the packet carries a state, not an event).
-sink_since() { sink_states | tail -n +$((MARK + 1)) | uniq | tr '\n' ' ' | sed 's/ $//'; }
-
-# wait_state S/SS [TIMEOUT_MS]: poll until the latest packet's state is S/SS.
-wait_state() {
-    local n=0 max=$((${2:-10000} / 20))
-    while [ "$(sink_states | tail -n 1)" != "$1" ]; do
-        n=$((n + 1))
-        [ "$n" -gt "$max" ] && return 1
-        usleep 20000
-    done
-}
-
 # ---- the bridge ----
 BRIDGE_LOG=/tmp/bridge.log
 

@@ -1,4 +1,5 @@
-# Helpers for the guest scenario (busybox ash). Sourced by scenario.sh.
+# Helpers for the guest scenarios: the kernel tier's (busybox ash, scenario.sh) and the
+# systemd tier's (tests/system/guest/scenario.sh, bash on Debian; TIER=system).
 
 PASSED=0
 FAILED=0
@@ -13,7 +14,7 @@ section() { echo; echo "== $* [$(cut -d' ' -f1 /proc/uptime)s]"; }
 # The closing line run.sh (and CI) reads.
 summary() {
     echo
-    echo "kernel: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+    echo "${TIER:-kernel}: $PASSED passed, $FAILED failed, $SKIPPED skipped"
     [ "$FAILED" = 0 ]
 }
 
@@ -86,6 +87,30 @@ stick_node() {
     case "$6" in js=*) JS=${6#js=} ;; esac
     udevadm settle --timeout=10 2>/dev/null
     return 0
+}
+
+# ---- what vkb-telemetry-sink received (its --output JSON lines in $SINK_OUT) ----
+
+# sink_states: every packet's state as SHIFT/SUBSHIFT (decimal), one per line.
+sink_states() {
+    grep '"event":"packet"' "$SINK_OUT" 2>/dev/null | sed 's/.*"shift":\([0-9]*\),"subshift":\([0-9]*\).*/\1\/\2/'
+}
+
+# sink_mark: remember how many packets arrived so far (sink_since reads from there).
+sink_mark() { MARK=$(sink_states | wc -l); }
+
+# sink_since: the states after the mark, consecutive repeats folded (a repeat is harmless:
+# the packet carries a state, not an event).
+sink_since() { sink_states | tail -n +$((MARK + 1)) | uniq | tr '\n' ' ' | sed 's/ $//'; }
+
+# wait_state S/SS [TIMEOUT_MS]: poll until the latest packet's state is S/SS.
+wait_state() {
+    local n=0 max=$((${2:-10000} / 20))
+    while [ "$(sink_states | tail -n 1)" != "$1" ]; do
+        n=$((n + 1))
+        [ "$n" -gt "$max" ] && return 1
+        usleep 20000
+    done
 }
 
 # ---- evdev-probe watchers in the background ----
