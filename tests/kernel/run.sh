@@ -25,40 +25,17 @@ cache=${KERNEL_TEST_CACHE:-$repo/.cache/kernel}
 timeout_s=${KERNEL_TEST_TIMEOUT:-150}
 flood_s=${KERNEL_TEST_FLOOD:-2}
 bin_dir=${VKB_BRIDGE_BIN_DIR:-$repo/.build/release}
-ci=${CI:-}
-[ "$ci" = true ] || [ "$ci" = 1 ] && ci=true || ci=false
-
-t0=$(date +%s.%N)
-elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-log() { echo "kernel-test [$(elapsed)s]: $*"; }
-die() { echo "kernel-test: FAIL: $*" >&2; exit 1; }
-# Cannot run here: fatal in CI, a skip with advice elsewhere.
-unavailable() {
-    if $ci; then die "$1"; fi
-    echo "kernel-test: SKIPPED: $1"
-    echo "kernel-test: to run it: apt-get install qemu-system-x86 gcc (as root), and let apt-get download reach Debian"
-    exit 0
-}
-
-command -v gcc >/dev/null || unavailable "gcc not found (apt-get install gcc libc6-dev)"
-[ -e /usr/include/linux/uhid.h ] || unavailable "linux/uhid.h not found (apt-get install linux-libc-dev)"
+tier=kernel
+hint="apt-get install qemu-system-x86 gcc (as root), and let apt-get download reach Debian"
 # shellcheck source=../lib/debian-cache.sh
 . "$here/../lib/debian-cache.sh"
+command -v gcc >/dev/null || unavailable "gcc not found (apt-get install gcc libc6-dev)"
+[ -e /usr/include/linux/uhid.h ] || unavailable "linux/uhid.h not found (apt-get install linux-libc-dev)"
 
 # Input modules, in insmod order (dependencies first, checked below against .modinfo);
 # paths under lib/modules/VERSION/kernel/drivers.
 modules=(hid/hid.ko hid/uhid.ko hid/hid-generic.ko input/evdev.ko input/joydev.ko)
-# With old package lists the archive may no longer have those versions: update, try again.
-fetch_all() {
-    fetch "$kpkg" && kdeb="$DEB $DEB_SHA" && fetch busybox-static && bbdeb="$DEB $DEB_SHA" \
-        && fetch udev && uddeb="$DEB $DEB_SHA"
-}
-if ! fetch_all; then
-    $apt_updated && unavailable "apt-get download failed"
-    apt_update
-    kpkg=$(kernel_pkg)
-    fetch_all || unavailable "apt-get download failed"
-fi
+fetch_set kdeb=kernel bbdeb=busybox-static uddeb=udev
 kver=${kpkg#linux-image-}
 kmods="lib/modules/$kver/kernel/drivers"
 unpack "$kdeb" "boot/vmlinuz-$kver" "${modules[@]/#/$kmods/}"; kx=$X
@@ -198,12 +175,7 @@ log "QEMU exited with $status"
 summary=$(grep -a '^kernel: [0-9]* passed' "$serial" | tail -n 1 || true)
 sed -n 's/^\[guest \([0-9.]*\)s\] \(init started\|scenario finished.*\)/guest at \1 s: \2/p' "$serial" | while read -r l; do log "$l"; done
 show_serial() { echo "--- serial log ($serial) ---"; cat "$serial"; echo "--- end of serial log ---"; }
-case $status in
-33) [ -n "$summary" ] || { show_serial; die "the guest passed but printed no summary"; } ;;
-3) show_serial; die "guest reported failures: ${summary:-no summary}" ;;
-124 | 137) show_serial; die "QEMU ran past ${timeout_s}s (KERNEL_TEST_TIMEOUT)" ;;
-*) show_serial; die "no verdict from the guest (QEMU status $status: panic or init died?)" ;;
-esac
+guest_verdict "$status" "$summary" show_serial KERNEL_TEST_TIMEOUT
 grep -a -E '^(PASS|SKIP)|ok flood|CPU over the flood' "$serial" | sed 's/^ */  /'
 [ "${KERNEL_TEST_KEEP:-}" = 1 ] && log "work dir kept: $work" || rm -rf "$root"
 log "done"

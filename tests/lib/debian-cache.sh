@@ -1,7 +1,21 @@
-# Shared by the kernel and systemd tiers (tests/kernel/run.sh, tests/system/run.sh): root
-# and apt detection, QEMU, and Debian packages fetched into a cache and verified against
-# apt's index. The caller defines log, die, unavailable (a skip outside CI, fatal in it)
-# and cache (the download cache directory), then sources this file.
+# Shared by the kernel and systemd tiers (tests/kernel/run.sh, tests/system/run.sh): their
+# messages, root and apt detection, QEMU, and Debian packages fetched into a cache and
+# verified against apt's index. The caller sets tier (the name in messages), hint (how to
+# get what is missing) and cache (the download cache directory), then sources this file.
+
+ci=${CI:-}
+[ "$ci" = true ] || [ "$ci" = 1 ] && ci=true || ci=false
+t0=$(date +%s.%N)
+elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+log() { echo "$tier-test [$(elapsed)s]: $*"; }
+die() { echo "$tier-test: FAIL: $*" >&2; exit 1; }
+# Cannot run here: fatal in CI, a skip with advice elsewhere.
+unavailable() {
+    if $ci; then die "$1"; fi
+    echo "$tier-test: SKIPPED: $1"
+    echo "$tier-test: to run it: $hint"
+    exit 0
+}
 
 am_root=false
 [ "$(id -u)" = 0 ] && am_root=true
@@ -86,6 +100,26 @@ fetch() {
     find "$cache/debs" -name "${pkg}_*.deb" ! -path "$DEB" -delete
 }
 
+# fetch_set VAR=PACKAGE...: a verified .deb of each (PACKAGE "kernel": the generic kernel
+# image) with VAR set to "DEB SHA256" for unpack; with stale package lists, updates them
+# once and tries again.
+fetch_set() {
+    local pair pkg ok
+    while true; do
+        ok=true
+        for pair in "$@"; do
+            pkg=${pair#*=}
+            [ "$pkg" = kernel ] && pkg=$kpkg
+            fetch "$pkg" || { ok=false; break; }
+            printf -v "${pair%%=*}" '%s' "$DEB $DEB_SHA"
+        done
+        $ok && return 0
+        $apt_updated && unavailable "apt-get download failed"
+        apt_update
+        kpkg=$(kernel_pkg)
+    done
+}
+
 # unpack "DEB SHA256" PATH...: sets X to its dpkg -x tree, holding PATH...; unpacked again
 # when the .deb changed or an earlier unpacking broke off (the stamp is written last).
 unpack() {
@@ -107,3 +141,15 @@ unpack() {
     done
 }
 
+
+# guest_verdict QEMU_STATUS SUMMARY SHOW_LOGS TIMEOUT_VARIABLE: returns when the guest
+# passed (isa-debug-exit: 33) and printed its summary; otherwise shows the guest's logs
+# (the function SHOW_LOGS) and fails with the reason.
+guest_verdict() {
+    case $1 in
+    33) [ -n "$2" ] || { $3; die "the guest passed but printed no summary"; } ;;
+    3) $3; die "guest reported failures: ${2:-no summary}" ;;
+    124 | 137) $3; die "QEMU ran past ${timeout_s}s ($4)" ;;
+    *) $3; die "no verdict from the guest (QEMU status $1: panic, or init died?)" ;;
+    esac
+}

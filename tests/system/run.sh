@@ -23,25 +23,14 @@ repo=$(cd "$here/../.." && pwd)
 cache=$repo/.cache/kernel
 sys_cache=${SYSTEM_TEST_CACHE:-$repo/.cache/system}
 timeout_s=${SYSTEM_TEST_TIMEOUT:-420}
-ci=${CI:-}
-[ "$ci" = true ] || [ "$ci" = 1 ] && ci=true || ci=false
-
-t0=$(date +%s.%N)
-elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-log() { echo "system-test [$(elapsed)s]: $*"; }
-die() { echo "system-test: FAIL: $*" >&2; exit 1; }
-unavailable() {
-    if $ci; then die "$1"; fi
-    echo "system-test: SKIPPED: $1"
-    echo "system-test: to run it: apt-get install qemu-system-x86 mmdebstrap gcc (as root), and let apt reach Debian"
-    exit 0
-}
+tier=system
+hint="apt-get install qemu-system-x86 mmdebstrap gcc (as root), and let apt reach Debian"
+# shellcheck source=../lib/debian-cache.sh
+. "$here/../lib/debian-cache.sh"
 
 [ "$(id -u)" = 0 ] || unavailable "needs root (chroot and a root-owned guest tree)"
 command -v gcc >/dev/null || unavailable "gcc not found (apt-get install gcc libc6-dev)"
 [ -e /usr/include/linux/uhid.h ] || unavailable "linux/uhid.h not found (apt-get install linux-libc-dev)"
-# shellcheck source=../lib/debian-cache.sh
-. "$here/../lib/debian-cache.sh"
 if ! command -v mmdebstrap >/dev/null; then
     log "installing mmdebstrap"
     apt_update
@@ -57,13 +46,7 @@ tarball=$repo/.build/dist/vkb-bridge-$version-linux-x86_64.tar.gz
 # ---- the kernel (the kernel tier's download, verified against apt's index) ----
 modules=(hid/hid.ko hid/uhid.ko hid/hid-generic.ko input/evdev.ko input/joydev.ko)
 # busybox-static packs the initramfs (cpio), as in the kernel tier.
-fetch_all() { fetch "$kpkg" && kdeb="$DEB $DEB_SHA" && fetch busybox-static && bbdeb="$DEB $DEB_SHA"; }
-if ! fetch_all; then
-    $apt_updated && unavailable "apt-get download failed"
-    apt_update
-    kpkg=$(kernel_pkg)
-    fetch_all || unavailable "apt-get download failed"
-fi
+fetch_set kdeb=kernel bbdeb=busybox-static
 kver=${kpkg#linux-image-}
 kmods="lib/modules/$kver/kernel/drivers"
 unpack "$kdeb" "boot/vmlinuz-$kver" "${modules[@]/#/$kmods/}"; kx=$X
@@ -191,12 +174,7 @@ show_logs() {
     echo "--- end ---"
 }
 summary=$(grep -a '^system: [0-9]* passed' "$out" | tail -n 1 || true)
-case $status in
-33) [ -n "$summary" ] || { show_logs; die "the guest passed but printed no summary"; } ;;
-3) show_logs; die "guest reported failures: ${summary:-no summary}" ;;
-124 | 137) show_logs; die "QEMU ran past ${timeout_s}s (SYSTEM_TEST_TIMEOUT)" ;;
-*) show_logs; die "no verdict from the guest (QEMU status $status)" ;;
-esac
+guest_verdict "$status" "$summary" show_logs SYSTEM_TEST_TIMEOUT
 grep -a -E '^(PASS|SKIP)' "$out" | sed 's/^/  /'
 [ "$failures" = 0 ] || die "part 1: $failures of $results checks failed"
 if [ "${SYSTEM_TEST_KEEP:-}" = 1 ]; then log "work dir kept: $work"; else rm -rf "$work"; fi
