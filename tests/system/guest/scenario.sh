@@ -228,7 +228,19 @@ else
     pass "the plugged stick no longer wants vkb-bridge.service (udev rule gone, stick re-triggered)"
 fi
 expect "the edited config is kept on remove (a conffile)" yes "$([ -e "$CONFIG" ] && echo yes || echo no)"
+
+section "install again with the stick plugged"
+rm -f "$DROPIN"
+dpkg -i /root/vkb-bridge.deb >/tmp/dpkg.out 2>&1 || fail "dpkg -i again: $(tail -n 3 /tmp/dpkg.out)"
+if wait_until 30 systemctl is-active --quiet vkb-bridge.service; then
+    pass "postinst re-triggered the already plugged stick: vkb-bridge.service started without a plug"
+else
+    fail "after dpkg -i with the stick plugged the service is $(systemctl is-active vkb-bridge.service)"
+fi
+sink_mark
+press_expect "... and it delivers (1/0)" 1 1 1/0
 dpkg -P vkb-bridge >/dev/null 2>&1
+expect "purge stops the service" inactive "$(systemctl is-active vkb-bridge.service)"
 expect "purge removes the config" no "$([ -e "$CONFIG" ] && echo yes || echo no)"
 
 skip "user service with logind's uaccess ACL in a seat0 session (not built yet)"
