@@ -95,9 +95,12 @@ completions:
 	  $(BUILT)/$$p --generate-completion-script $$sh > $(GENERATED)/completions/$$p.$$sh || exit 1; \
 	done; done
 
+# The man plugin builds CONFIGURATION by itself (without --static-swift-stdlib): it runs
+# first, so the programs installed are the ones the build after it links.
 install-build: deps
+	$(MAKE) man CONFIGURATION=$(CONFIGURATION)
 	$(if $(filter release,$(CONFIGURATION)),$(RELEASE_BUILD),$(SWIFT) build -c $(CONFIGURATION))
-	$(MAKE) man completions CONFIGURATION=$(CONFIGURATION)
+	$(MAKE) completions CONFIGURATION=$(CONFIGURATION)
 
 install: $(if $(NO_BUILD),,install-build)
 	$(MAKE) install-files
