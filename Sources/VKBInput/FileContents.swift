@@ -34,9 +34,17 @@ package enum FileContents {
         return bytes
     }
 
-    /// The file as UTF-8 text.
-    package static func text(atPath path: String) throws(Failure) -> String {
-        String(decoding: try bytes(atPath: path), as: UTF8.self)
+    /// The whole file, refused when it is larger than `maxBytes`: a config or recording
+    /// never is, and `/dev/zero` or a runaway file must not fill memory.
+    package static func bytes(atPath path: String, atMost maxBytes: Int) throws(Failure) -> [UInt8] {
+        let bytes = try bytes(atPath: path, limit: maxBytes + 1)
+        guard bytes.count <= maxBytes else { throw Failure(reason: "larger than \(maxBytes) bytes, the limit") }
+        return bytes
+    }
+
+    /// The whole file as UTF-8 text, at most `maxBytes`.
+    package static func text(atPath path: String, atMost maxBytes: Int) throws(Failure) -> String {
+        String(decoding: try bytes(atPath: path, atMost: maxBytes), as: UTF8.self)
     }
 
     private static func errnoText() -> String {

@@ -22,7 +22,7 @@ struct DemoCommand: AsyncParsableCommand {
     var speed: Double = 1
 
     func validate() throws {
-        guard speed.isFinite, speed > 0 else { throw ValidationError("--speed must be a positive number") }
+        try OptionLimits.speed(speed, "--speed", allowZero: false)
     }
 
     func run() async throws {

@@ -41,7 +41,7 @@ struct MonitorCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard permissionRetry >= 0, permissionRetry.isFinite else { throw ValidationError("--permission-retry must be 0 or more seconds") }
+        try OptionLimits.seconds(permissionRetry, "--permission-retry", allowZero: true)
     }
 
     func run() throws {

@@ -31,7 +31,8 @@ struct ProbeCommand: AsyncParsableCommand {
     var sendState: String?
 
     func validate() throws {
-        guard hold >= 0, hold.isFinite else { throw ValidationError("--hold must be 0 or more seconds") }
+        try OptionLimits.seconds(hold, "--hold", allowZero: true)
+        if let port { try OptionLimits.port(port, "--port") }
         if let sendState, ShiftState(parsing: sendState) == nil {
             throw ValidationError("--send-state: expected none or bits joined by +, like shift1+subshift2, got \"\(sendState)\"")
         }

@@ -21,7 +21,8 @@ struct ReplayOptions: ParsableArguments {
     var loop = false
 
     func validate() throws {
-        guard speed.isFinite, speed >= 0 else { throw ValidationError("--speed must be 0 or a positive number, got \(speed)") }
+        try OptionLimits.speed(speed, "--speed", allowZero: true)
+        for path in fifoPaths { try OptionLimits.readableStream(path, "--input-fifo") }
     }
 
     /// A watcher over the recordings and streams, or nil when none was given. Every

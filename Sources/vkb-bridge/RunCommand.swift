@@ -35,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
         if exitWhenDelivered && replay.loop {
             throw ValidationError("--exit-when-delivered cannot be used with --loop: the recordings never end")
         }
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+        try OptionLimits.seconds(timeout, "--timeout", allowZero: false)
     }
 
     func run() async throws {

@@ -14,6 +14,13 @@ final class SinkConnectionHandler: ChannelInboundHandler {
     private var packets = 0
     /// Set when the sink itself ends the connection; `nil` means the peer did (EOF).
     private var closeReason: String?
+    private var malformedReports = 0
+
+    /// Malformed records written per connection, and raw bytes shown per record: a peer
+    /// sending garbage must not make the sink write without bound (100 KB of header bytes
+    /// would otherwise become 10 MB of output).
+    static let malformedReportLimit = 100
+    static let rawBytesShown = 64
 
     init(id: Int, faults: ConnectionFaults, decoder: PacketStreamDecoder, log: EventLog) {
         self.id = id
@@ -44,7 +51,7 @@ final class SinkConnectionHandler: ChannelInboundHandler {
                 if faults.chatter { chatter(context: context) }
                 checkLimits(context: context)
             case .malformed(let raw, let reason):
-                log.emit(.malformed(conn: id, raw: raw, reason: reason))
+                reportMalformed(raw: raw, reason: reason)
             }
         }
     }
@@ -70,10 +77,23 @@ final class SinkConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if closeReason == nil, case .malformed(let raw, let reason)? = decoder.finish() {
-            log.emit(.malformed(conn: id, raw: raw, reason: reason))
+            reportMalformed(raw: raw, reason: reason)
         }
         log.emit(.disconnect(conn: id, reason: closeReason ?? "eof", packets: packets))
         context.fireChannelInactive()
+    }
+
+    private func reportMalformed(raw: [UInt8], reason: String) {
+        malformedReports += 1
+        guard malformedReports <= Self.malformedReportLimit else { return }
+        var reason = reason
+        if raw.count > Self.rawBytesShown {
+            reason += " (the first \(Self.rawBytesShown) of \(raw.count) bytes shown)"
+        }
+        if malformedReports == Self.malformedReportLimit {
+            reason += "; \(Self.malformedReportLimit) malformed records on this connection: no more are written for it"
+        }
+        log.emit(.malformed(conn: id, raw: Array(raw.prefix(Self.rawBytesShown)), reason: reason))
     }
 
     private func checkLimits(context: ChannelHandlerContext) {

@@ -74,6 +74,26 @@ struct SinkTests {
         #expect(sink.process.isRunning)
     }
 
+    @Test("a flood of junk makes a bounded number of records, and a packet after it still counts")
+    func junkFloodIsCapped() async throws {
+        let sink = try await SinkProcess.start()
+        let client = try TCPTestClient(host: sink.host, port: sink.port)
+        // 100 KB of header bytes: each starts a packet that then fails; then a long run of
+        // non-header junk, then a real packet.
+        try client.send([UInt8](repeating: 0xA5, count: 100_000) + [UInt8](repeating: 0x11, count: 5000) + Self.packet(1))
+        client.close()
+        try await sink.waitFor("the disconnect") { !$0.disconnects.isEmpty }
+        let limit = 100
+        #expect(sink.malformed.count == limit, "\(sink.malformed.count) malformed records")
+        #expect(sink.malformed.last.map { "\($0.event)".contains("no more are written") } == true)
+        #expect(sink.malformed.allSatisfy {
+            guard case .malformed(let raw, _) = $0.event else { return false }
+            return raw.count <= 64
+        })
+        #expect(sink.states == [ShiftState(shift: 1)], "the packet after the junk is still decoded")
+        #expect(sink.disconnects.map(\.event) == [.disconnect(reason: "eof", packets: 1)])
+    }
+
     @Test("successive and concurrent connections are numbered and kept apart")
     func connections() async throws {
         let sink = try await SinkProcess.start()

@@ -87,6 +87,11 @@ public final class Bridge: Sendable {
         state.withLockedValue { s in !s.devices.isEmpty && s.devices.values.allSatisfy(\.ended) }
     }
 
+    /// The paths of the sources seen but not attached: no `[[device]]` rule matches them.
+    public var ignoredPaths: [String] {
+        state.withLockedValue { $0.ignored.keys.sorted() }
+    }
+
     /// Starts reading `source` if the config wants it. Returns its handle, or nil when ignored.
     @discardableResult
     public func attach(_ source: any DeviceSource) -> Int? {

@@ -6,11 +6,14 @@ import VKBShift
 /// Reads a TOML config into a `BridgeConfiguration`, collecting every problem with
 /// its `file:line` instead of stopping at the first.
 public enum ConfigurationLoader {
+    /// The largest config file read (a real one is a few KB).
+    public static let maxFileBytes = 1 << 20
+
     /// Loads and validates the file at `path`.
     public static func load(path: String) throws(ConfigurationError) -> BridgeConfiguration {
         let text: String
         do {
-            text = try FileContents.text(atPath: path)
+            text = try FileContents.text(atPath: path, atMost: maxFileBytes)
         } catch {
             throw ConfigurationError([.init(file: path, line: nil, message: "cannot read the config: \(error)")])
         }

@@ -73,7 +73,10 @@ public final class BridgeService: Sendable {
             observe: { [logger] observation in
                 BridgeService.log(observation, to: logger)
                 BridgeService.report(observation, to: status)
-                if case .ended = observation { endedContinuation.yield() }
+                switch observation {
+                case .ended, .ignored: endedContinuation.yield()
+                default: break
+                }
                 observe(observation)
             })
     }
@@ -188,7 +191,16 @@ public final class BridgeService: Sendable {
     private func waitUntilDelivered(timeoutSeconds: Double) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await _ in self.ended where self.bridge.allSourcesEnded { break }
+                // A replay watcher reports every recording at once: when all of them were
+                // ignored, nothing will ever be delivered, and waiting out the timeout helps no one.
+                let recordings = (self.watcher as? ReplayDeviceWatcher)?.sources.count
+                for await _ in self.ended {
+                    if self.bridge.allSourcesEnded { break }
+                    let ignored = self.bridge.ignoredPaths
+                    if let recordings, ignored.count == recordings {
+                        throw NotDelivered(description: "no [[device]] rule matches \(recordings == 1 ? "the recording" : "any of the \(recordings) recordings") (\(ignored.joined(separator: ", "))): nothing to deliver; compare the recording's N: (name) and I: (ids) lines with the rules")
+                    }
+                }
                 try await self.sender.waitUntilDelivered()
             }
             group.addTask {

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// Numbers and paths on the command line that once passed validation and then trapped
+/// (or were silently accepted): each is refused up front, with the option named, and the
+/// program exits with ArgumentParser's usage status (64), never by a signal.
+@Suite struct CommandLineLimitsTests {
+    static let usageError: ChildProcess.ExitStatus = .exited(64)
+
+    func bridge(_ arguments: [String]) async throws -> ChildProcess {
+        let child = try ChildProcess(executable: try TestBinaries.bridge, arguments: arguments)
+        _ = try await child.waitForExit(timeout: .seconds(20))
+        try await child.waitForOutputClosed()
+        return child
+    }
+
+    @Test(arguments: [
+        (["monitor", "--permission-retry", "1e16"], "--permission-retry"),
+        (["probe", "--hold", "1e10"], "--hold"),
+        (["probe", "--port", "70000"], "--port"),
+        (["probe", "--port=-1"], "--port"),
+        (["demo", "--speed", "1e-300"], "--speed"),
+    ])
+    func outOfRangeNumbersAreRefused(arguments: [String], option: String) async throws {
+        let child = try await bridge(arguments)
+        #expect(child.exitStatus == Self.usageError, "\(child.report())")
+        #expect(child.stderr.lines.contains { $0.contains(option) }, "\(child.report())")
+    }
+
+    @Test func runTimeoutAndSpeedOutOfRangeAreRefused() async throws {
+        let tmp = try TemporaryDirectory()
+        let config = tmp.url.appendingPathComponent("c.toml")
+        try BridgeProcess.config(port: 9).write(to: config, atomically: true, encoding: .utf8)
+        let rec = try RecordingWriter.write([.init(seconds: 0, button: 20, down: true)], named: "r.evemu", in: tmp.url)
+        for (extra, option) in [(["--timeout", "1e16"], "--timeout"), (["--speed", "1e-300"], "--speed")] {
+            let child = try await bridge(["run", "--config", config.path, "--replay", rec, "--exit-when-delivered"] + extra)
+            #expect(child.exitStatus == Self.usageError, "\(child.report())")
+            #expect(child.stderr.lines.contains { $0.contains(option) }, "\(child.report())")
+        }
+    }
+
+    @Test func missingInputFifoIsRefused() async throws {
+        let tmp = try TemporaryDirectory()
+        let config = tmp.url.appendingPathComponent("c.toml")
+        try BridgeProcess.config(port: 9).write(to: config, atomically: true, encoding: .utf8)
+        let missing = tmp.url.appendingPathComponent("no-such-fifo").path
+        let child = try await bridge(["run", "--config", config.path, "--input-fifo", missing, "--exit-when-delivered"])
+        #expect(child.exitStatus == Self.usageError, "\(child.report())")
+        #expect(child.stderr.lines.contains { $0.contains("--input-fifo \(missing): No such file or directory") }, "\(child.report())")
+    }
+
+    /// Waiting out the whole timeout for a recording that no rule takes helps no one.
+    @Test func recordingThatMatchesNoDeviceFailsAtOnce() async throws {
+        let tmp = try TemporaryDirectory()
+        let config = tmp.url.appendingPathComponent("c.toml")
+        try """
+            [server]
+            port = 9
+
+            [[device]]
+            id = "other"
+            vendor = 0x1234
+
+            [[binding]]
+            bit = "shift1"
+            button = 20
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let rec = try RecordingWriter.write([.init(seconds: 0, button: 20, down: true)], named: "r.evemu", in: tmp.url)
+        let started = ContinuousClock.now
+        let child = try await bridge(["run", "--config", config.path, "--replay", rec, "--speed", "0", "--exit-when-delivered", "--timeout", "30"])
+        #expect(child.exitStatus == .exited(1), "\(child.report())")
+        #expect(ContinuousClock.now - started < .seconds(15), "it waited for the timeout")
+        #expect(child.stderr.lines.contains { $0.contains("no [[device]] rule matches the recording (\(rec))") }, "\(child.report())")
+    }
+
+    /// Whole-file reads are bounded: /dev/zero never ends, and memory must not run out.
+    @Test func endlessFilesAreRefusedBySize() async throws {
+        let config = try await bridge(["check-config", "/dev/zero"])
+        #expect(config.exitStatus == .exited(2), "\(config.report())")
+        #expect(config.stderr.lines == ["/dev/zero: cannot read the config: larger than 1048576 bytes, the limit"], "\(config.report())")
+
+        let tmp = try TemporaryDirectory()
+        let configURL = tmp.url.appendingPathComponent("c.toml")
+        try BridgeProcess.config(port: 9).write(to: configURL, atomically: true, encoding: .utf8)
+        let run = try await bridge(["run", "--config", configURL.path, "--replay", "/dev/zero", "--exit-when-delivered"])
+        #expect(run.exitStatus == .exited(2), "\(run.report())")
+        #expect(run.stderr.lines.contains { $0.contains("/dev/zero") && $0.contains("larger than 268435456 bytes") }, "\(run.report())")
+    }
+}
