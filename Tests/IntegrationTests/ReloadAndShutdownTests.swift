@@ -61,6 +61,36 @@ import VKBShift
         try await other.stop()
     }
 
+    /// Files that made the TOML parser abort (an assertion in toml++) or overflow its stack:
+    /// a running daemon must refuse them on SIGHUP, with the line, and keep working.
+    @Test(arguments: ["[[[binding]]\n", "[server]\nport = 1\n[&\n", "[" + String(repeating: "a.", count: 60_000) + "a]\n"])
+    func sighupWithAParserCrashingFileKeepsTheDaemonAndItsConfig(text: String) async throws {
+        let tmp = try TemporaryDirectory()
+        let sink = try await SinkProcess.start()
+        let rec = try RecordingWriter.write(Self.held, named: "held.evemu", in: tmp.url)
+        let configURL = tmp.url.appendingPathComponent("reload.toml")
+        try Self.config(port: sink.port, bit: "shift1").write(to: configURL, atomically: true, encoding: .utf8)
+        let bridge = try ChildProcess(
+            executable: try TestBinaries.bridge,
+            arguments: ["run", "--config", configURL.path, "--replay", rec, "--speed", "0"])
+        try await sink.waitForState(ShiftState(shift: 1))
+
+        try text.write(to: configURL, atomically: true, encoding: .utf8)
+        bridge.signal(SIGHUP)
+        try await bridge.waitForLine(on: .stderr, containing: "config not reloaded")
+        #expect(bridge.stderr.lines.contains { $0.contains("\(configURL.path):") && $0.contains("invalid TOML") }, "\(bridge.report())")
+        #expect(bridge.isRunning, "\(bridge.report())")
+
+        // Still the old config, on the same connection: a good reload still works.
+        try Self.config(port: sink.port, bit: "subshift3").write(to: configURL, atomically: true, encoding: .utf8)
+        bridge.signal(SIGHUP)
+        try await sink.waitForState(ShiftState(subshift: 4))
+        #expect(sink.connects.count == 1, "\(sink.report())")
+        bridge.terminate()
+        #expect(try await bridge.waitForExit() == .exited(0))
+        try await sink.stop()
+    }
+
     @Test(arguments: [SIGTERM, SIGINT])
     func signalStopsWithinASecondAndClearsWhenAsked(signal: Int32) async throws {
         let tmp = try TemporaryDirectory()

@@ -22,6 +22,9 @@ public enum ConfigurationLoader {
 
     /// Parses and validates config text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> BridgeConfiguration {
+        if let problem = TOMLPreflight.check(text) {
+            throw ConfigurationError([.init(file: file, line: problem.line, message: "invalid TOML: \(problem.message)")])
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
