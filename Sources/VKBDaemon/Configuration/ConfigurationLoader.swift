@@ -11,13 +11,41 @@ public enum ConfigurationLoader {
 
     /// Loads and validates the file at `path`.
     public static func load(path: String) throws(ConfigurationError) -> BridgeConfiguration {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try FileContents.text(atPath: path, atMost: maxFileBytes)
+            bytes = try FileContents.bytes(atPath: path, atMost: maxFileBytes)
         } catch {
             throw ConfigurationError([.init(file: path, line: nil, message: "cannot read the config: \(error)")])
         }
-        return try parse(text, file: path)
+        return try parse(try text(of: bytes, file: path), file: path)
+    }
+
+    /// A config file's bytes as text: UTF-8, a leading BOM allowed (Notepad writes one),
+    /// LF or CRLF line ends (the TOML parser reads both). A NUL byte or invalid UTF-8 is
+    /// refused with its line: the parser would stop at the NUL without a word, and turn
+    /// invalid bytes into U+FFFD, making a name that can never match.
+    static func text(of bytes: [UInt8], file: String) throws(ConfigurationError) -> String {
+        var body = bytes[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        func line(_ index: Int) -> Int { body[..<index].count { $0 == 0x0A } + 1 }
+        if let nul = body.firstIndex(of: 0) {
+            throw ConfigurationError([.init(file: file, line: line(nul), message: "a NUL byte: a config is UTF-8 text")])
+        }
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = body.makeIterator()
+        var offset = body.startIndex
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar):
+                offset += scalar.count
+            case .emptyInput:
+                return String(decoding: body, as: UTF8.self)
+            case .error:
+                throw ConfigurationError([.init(
+                    file: file, line: line(offset),
+                    message: "not UTF-8 (byte 0x\(String(body[offset], radix: 16))): save the config as UTF-8")])
+            }
+        }
     }
 
     /// Parses and validates config text; `file` names it in errors.
@@ -35,16 +63,26 @@ public enum ConfigurationLoader {
         }
         var reader = Reader(file: file, locator: TOMLLineLocator(text: text))
         let configuration = reader.read(table)
-        guard reader.diagnostics.isEmpty else { throw ConfigurationError(reader.diagnostics) }
+        guard reader.diagnostics.isEmpty else {
+            let more = reader.unlisted > 0 ? [ConfigurationDiagnostic(file: file, line: nil, message: "\(reader.unlisted) more problem(s) not listed")] : []
+            throw ConfigurationError(reader.diagnostics + more)
+        }
         return configuration
     }
 }
 
+private typealias Q = ConfigurationDiagnostic
+
 /// Walks the parsed TOML, converting values and recording problems.
 private struct Reader {
+    /// Problems listed at most: 3,000 bindings naming an unknown device must not print
+    /// megabytes; the rest are counted.
+    static let listedProblems = 100
+
     let file: String
     let locator: TOMLLineLocator
     var diagnostics: [ConfigurationDiagnostic] = []
+    var unlisted = 0
 
     init(file: String, locator: TOMLLineLocator) {
         self.file = file
@@ -52,6 +90,10 @@ private struct Reader {
     }
 
     mutating func problem(_ table: String, _ key: String?, _ message: String) {
+        guard diagnostics.count < Self.listedProblems else {
+            unlisted += 1
+            return
+        }
         diagnostics.append(.init(file: file, line: locator.line(table: table, key: key), message: message))
     }
 
@@ -107,7 +149,7 @@ private struct Reader {
         for (index, device) in tables(root, "device").enumerated() {
             if let rule = readDevice(device, table: "device#\(index)") {
                 if config.devices.contains(where: { $0.id == rule.id }) {
-                    problem("device#\(index)", "id", "device id \"\(rule.id)\" is used by an earlier [[device]]; ids must be unique")
+                    problem("device#\(index)", "id", "device id \(Q.quoted(rule.id)) is used by an earlier [[device]]; ids must be unique")
                 }
                 config.devices.append(rule)
             }
@@ -146,7 +188,7 @@ private struct Reader {
             bit = ShiftBit(name: name)
             if bit == nil {
                 let names = ShiftBit.allCases.map(\.description).joined(separator: ", ")
-                problem(table, "bit", "unknown bit \"\(name)\"; expected one of \(names)")
+                problem(table, "bit", "unknown bit \(Q.quoted(name)); expected one of \(names)")
             }
         } else if t["bit"] == nil {
             problem(table, nil, "expected `bit = \"shift1\"` (or shift2, subshift1…subshift7) in this [[binding]]")
@@ -165,7 +207,7 @@ private struct Reader {
                 case .failure(let why): problem(table, "button", why.description)
                 }
             } else {
-                problem(table, "button", "expected a VKB button number (1-80), got \(value.debugDescription)")
+                problem(table, "button", "expected a VKB button number (1-80), got \(Q.describe(value))")
             }
         case (nil, .some(let value)):
             let parsed = value.int.flatMap { UInt16(exactly: $0) } ?? value.string.flatMap(EvdevCodeNames.keyCode(named:))
@@ -174,21 +216,21 @@ private struct Reader {
             } else if let parsed {
                 problem(table, "code", "key code \(EvdevCodeNames.hex(parsed)) is above KEY_MAX (0x2ff): the kernel never delivers it")
             } else {
-                problem(table, "code", "expected an evdev key name (BTN_TRIGGER_HAPPY3) or number (0x2c2), got \(value.debugDescription)")
+                problem(table, "code", "expected an evdev key name (BTN_TRIGGER_HAPPY3) or number (0x2c2), got \(Q.describe(value))")
             }
         }
 
         var mode = BindingMode.hold
         if let name = string(t, "mode", in: table) {
             if let m = BindingMode(rawValue: name.lowercased()) { mode = m } else {
-                problem(table, "mode", "unknown mode \"\(name)\"; expected hold or toggle")
+                problem(table, "mode", "unknown mode \(Q.quoted(name)); expected hold or toggle")
             }
         }
 
         let device = string(t, "device", in: table)
         if let device, !deviceIDs.contains(device) {
-            let known = deviceIDs.isEmpty ? "no [[device]] is defined" : "defined ids: \(deviceIDs.sorted().joined(separator: ", "))"
-            problem(table, "device", "no [[device]] has id \"\(device)\" (\(known))")
+            let known = deviceIDs.isEmpty ? "no [[device]] is defined" : "defined ids: \(Q.list(deviceIDs.sorted()))"
+            problem(table, "device", "no [[device]] has id \(Q.quoted(device)) (\(known))")
         }
         guard let bit, let code else { return nil }
         return Binding(bit: bit, code: code, mode: mode, device: device)
@@ -199,7 +241,7 @@ private struct Reader {
     mutating func checkKeys(_ t: TOMLTable, table: String, allowed: Set<String>) {
         for key in t.keys where !allowed.contains(key) {
             let place = table.isEmpty ? "at the top level" : "in [\(Self.display(table))]"
-            problem(table, key, "unknown key \"\(key)\" \(place); expected one of \(allowed.sorted().joined(separator: ", "))")
+            problem(table, key, "unknown key \(Q.quoted(key)) \(place); expected one of \(allowed.sorted().joined(separator: ", "))")
         }
     }
 
@@ -232,21 +274,21 @@ private struct Reader {
     mutating func string(_ t: TOMLTable, _ key: String, in table: String) -> String? {
         guard let value = t[key] else { return nil }
         if let s = value.string { return s }
-        problem(table, key, "expected a string for \(key), got \(value.debugDescription)")
+        problem(table, key, "expected a string for \(key), got \(Q.describe(value))")
         return nil
     }
 
     mutating func bool(_ t: TOMLTable, _ key: String, in table: String) -> Bool? {
         guard let value = t[key] else { return nil }
         if let b = value.bool { return b }
-        problem(table, key, "expected true or false for \(key), got \(value.debugDescription)")
+        problem(table, key, "expected true or false for \(key), got \(Q.describe(value))")
         return nil
     }
 
     mutating func int(_ t: TOMLTable, _ key: String, in table: String, range: ClosedRange<Int>) -> Int? {
         guard let value = t[key] else { return nil }
         guard let n = value.int else {
-            problem(table, key, "expected an integer for \(key), got \(value.debugDescription)")
+            problem(table, key, "expected an integer for \(key), got \(Q.describe(value))")
             return nil
         }
         guard range.contains(n) else {
@@ -264,7 +306,7 @@ private struct Reader {
             let digits = s.lowercased().hasPrefix("0x") ? String(s.dropFirst(2)) : s
             if let v = UInt16(digits, radix: 16) { return v }
         }
-        problem(table, key, "expected a 16-bit USB id for \(key), like 0x231d or \"231d\", got \(value.debugDescription)")
+        problem(table, key, "expected a 16-bit USB id for \(key), like 0x231d or \"231d\", got \(Q.describe(value))")
         return nil
     }
 }

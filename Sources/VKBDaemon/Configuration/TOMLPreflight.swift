@@ -15,9 +15,16 @@ enum TOMLPreflight {
 
     /// The first problem found, as (line, message), or nil.
     static func check(_ text: String) -> (line: Int, message: String)? {
-        let bytes = Array(text.utf8)
-        var scanner = Scanner(bytes: bytes)
+        var scanner = Scanner(bytes: Array(text.utf8))
         return scanner.run()
+    }
+
+    /// The lines that start inside a value (a multi-line string or array): what looks like
+    /// `key = …` or `[table]` there is not one. For `TOMLLineLocator`.
+    static func continuationLines(_ text: String) -> Set<Int> {
+        var scanner = Scanner(bytes: Array(text.utf8))
+        _ = scanner.run()
+        return scanner.continuationLines
     }
 
     private struct Scanner {
@@ -27,6 +34,8 @@ enum TOMLPreflight {
         var lineStart = true  // only blanks so far on this line
         var nesting = 0  // open [ and { in values
         var keyDots = 0  // dots in the current key
+        var stringProblem: String?  // found inside a string by skipString
+        var continuationLines: Set<Int> = []
 
         init(bytes: [UInt8]) {
             self.bytes = bytes
@@ -47,6 +56,7 @@ enum TOMLPreflight {
                 switch c {
                 case 0x0A:  // \n
                     line += 1
+                    if nesting > 0 { continuationLines.insert(line) }
                     lineStart = true
                     keyDots = 0
                     i += 1
@@ -56,7 +66,9 @@ enum TOMLPreflight {
                     while let d = peek(), d != 0x0A { i += 1 }
                 case 0x22, 0x27:  // " '
                     lineStart = false
+                    let start = line
                     skipString(quote: c)
+                    if let stringProblem { return (start, stringProblem) }
                 case 0x5B where lineStart && nesting == 0:  // [ opening a table header
                     lineStart = false
                     if let problem = header() { return problem }
@@ -101,6 +113,7 @@ enum TOMLPreflight {
                 switch c {
                 case 0x22, 0x27:
                     skipString(quote: c)
+                    if let stringProblem { return (line, stringProblem) }
                     continue
                 case 0x2E:
                     dots += 1
@@ -118,15 +131,35 @@ enum TOMLPreflight {
             return nil
         }
 
+        mutating func newLineInString() {
+            line += 1
+            continuationLines.insert(line)
+        }
+
+        /// At a backslash: whether it escapes U+0000, which the parser turns into the end
+        /// of the string (`"a\u0000b"` became `a`); sets `stringProblem` when it does.
+        mutating func isNULEscape() -> Bool {
+            let digits: Int
+            switch peek(1) {
+            case 0x75: digits = 4  // u
+            case 0x55: digits = 8  // U
+            default: return false
+            }
+            guard (0..<digits).allSatisfy({ peek(2 + $0) == 0x30 }) else { return false }
+            stringProblem = "a string holds \\u0000 (a NUL character), which no setting can use"
+            return true
+        }
+
         /// At an opening quote: past the string (basic or literal, one line or three quotes).
         mutating func skipString(quote: UInt8) {
             let escapes = quote == 0x22
             if peek(1) == quote && peek(2) == quote {
                 i += 3
                 while let c = peek() {
-                    if c == 0x0A { line += 1 }
+                    if c == 0x0A { newLineInString() }
                     if escapes && c == 0x5C {  // backslash: skip the escaped byte
-                        if peek(1) == 0x0A { line += 1 }
+                        if isNULEscape() { return }
+                        if peek(1) == 0x0A { newLineInString() }
                         i += 2
                         continue
                     }
@@ -143,6 +176,7 @@ enum TOMLPreflight {
             i += 1
             while let c = peek(), c != 0x0A {
                 if escapes && c == 0x5C && peek(1) != 0x0A {
+                    if isNULEscape() { return }
                     i += 2
                     continue
                 }
