@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libevdev-dev libudev-dev libsystemd-dev
 TEST_APT_PACKAGES := $(APT_PACKAGES) umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi evemu-tools udev systemd man-db
 
-.PHONY: all build release demo test test-kernel test-system deps test-deps bench bench-deps clean \
+.PHONY: all build release demo test test-kernel test-system fuzz deps test-deps bench bench-deps clean \
 	install install-build install-files uninstall man completions dist deb package-deps release-artifacts
 
 # `make bench`: release binaries, then every figure of docs/performance.md for vkb-bridge
@@ -126,6 +126,11 @@ uninstall:
 # run.sh builds (KERNEL_TEST_BUILD) only once it knows QEMU and the downloads are there.
 test-kernel: deps
 	KERNEL_TEST_BUILD="$(RELEASE_BUILD)" tests/kernel/run.sh
+
+# libFuzzer targets (Fuzz/, docs/testing.md) with AddressSanitizer, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # --- release artifacts (docs/install.md) -------------------------------------------------
 

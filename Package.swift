@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .executable(name: "vkb-bridge", targets: ["vkb-bridge"]),
         .executable(name: "vkb-telemetry-sink", targets: ["vkb-telemetry-sink"]),
+        // For the fuzz targets in Fuzz/ (a package of its own: libFuzzer brings the main).
+        .library(name: "VKBFuzzable", targets: ["VKBDaemon", "VKBInput", "VKBWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

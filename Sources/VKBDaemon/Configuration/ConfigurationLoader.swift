@@ -24,7 +24,7 @@ public enum ConfigurationLoader {
     /// LF or CRLF line ends (the TOML parser reads both). A NUL byte or invalid UTF-8 is
     /// refused with its line: the parser would stop at the NUL without a word, and turn
     /// invalid bytes into U+FFFD, making a name that can never match.
-    static func text(of bytes: [UInt8], file: String) throws(ConfigurationError) -> String {
+    public static func text(of bytes: [UInt8], file: String) throws(ConfigurationError) -> String {
         var body = bytes[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
         func line(_ index: Int) -> Int { body[..<index].count { $0 == 0x0A } + 1 }
