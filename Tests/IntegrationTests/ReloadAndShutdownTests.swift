@@ -23,16 +23,23 @@ import VKBShift
         "[server]\nport = \(port)\n\(extra)\n" + bindings(bit)
     }
 
-    @Test func sighupAppliesNewBindingsToHeldButtonsAndKeepsTheConnection() async throws {
-        let tmp = try TemporaryDirectory()
-        let sink = try await SinkProcess.start()
-        let rec = try RecordingWriter.write(Self.held, named: "held.evemu", in: tmp.url)
-        let configURL = tmp.url.appendingPathComponent("reload.toml")
-        try Self.config(port: sink.port, bit: "shift1").write(to: configURL, atomically: true, encoding: .utf8)
+    /// `run` on a config in `directory` (button 20 → shift1) with button 20 held, once the
+    /// sink has the state; returns the process and the config file to rewrite.
+    static func startHoldingShift1(in directory: URL, sink: SinkProcess) async throws -> (ChildProcess, URL) {
+        let rec = try RecordingWriter.write(held, named: "held.evemu", in: directory)
+        let configURL = directory.appendingPathComponent("reload.toml")
+        try config(port: sink.port, bit: "shift1").write(to: configURL, atomically: true, encoding: .utf8)
         let bridge = try ChildProcess(
             executable: try TestBinaries.bridge,
             arguments: ["run", "--config", configURL.path, "--replay", rec, "--speed", "0"])
         try await sink.waitForState(ShiftState(shift: 1))
+        return (bridge, configURL)
+    }
+
+    @Test func sighupAppliesNewBindingsToHeldButtonsAndKeepsTheConnection() async throws {
+        let tmp = try TemporaryDirectory()
+        let sink = try await SinkProcess.start()
+        let (bridge, configURL) = try await Self.startHoldingShift1(in: tmp.url, sink: sink)
 
         // New binding for the button that is still held: takes effect at once, same connection.
         try Self.config(port: sink.port, bit: "subshift3").write(to: configURL, atomically: true, encoding: .utf8)
@@ -67,13 +74,7 @@ import VKBShift
     func sighupWithAParserCrashingFileKeepsTheDaemonAndItsConfig(text: String) async throws {
         let tmp = try TemporaryDirectory()
         let sink = try await SinkProcess.start()
-        let rec = try RecordingWriter.write(Self.held, named: "held.evemu", in: tmp.url)
-        let configURL = tmp.url.appendingPathComponent("reload.toml")
-        try Self.config(port: sink.port, bit: "shift1").write(to: configURL, atomically: true, encoding: .utf8)
-        let bridge = try ChildProcess(
-            executable: try TestBinaries.bridge,
-            arguments: ["run", "--config", configURL.path, "--replay", rec, "--speed", "0"])
-        try await sink.waitForState(ShiftState(shift: 1))
+        let (bridge, configURL) = try await Self.startHoldingShift1(in: tmp.url, sink: sink)
 
         try text.write(to: configURL, atomically: true, encoding: .utf8)
         bridge.signal(SIGHUP)
