@@ -127,10 +127,11 @@ uninstall:
 test-kernel: deps
 	KERNEL_TEST_BUILD="$(RELEASE_BUILD)" tests/kernel/run.sh
 
-# libFuzzer targets (Fuzz/, docs/testing.md) with AddressSanitizer, FUZZ_SECONDS each.
+# libFuzzer targets (Fuzz/, docs/testing.md) with AddressSanitizer, FUZZ_SECONDS each;
+# FUZZ_RUNS=N FUZZ_SEED=S instead runs N fixed inputs per target (what CI does).
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	scripts/fuzz.sh $(FUZZ_SECONDS)
+	FUZZ_RUNS="$(FUZZ_RUNS)" FUZZ_SEED="$(FUZZ_SEED)" scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # --- release artifacts (docs/install.md) -------------------------------------------------
 

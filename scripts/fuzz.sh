@@ -5,6 +5,10 @@
 # path: add it to Fuzz/corpus/TARGET/ and write a test for it.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET…]        (default: 60 s, every target)
+#
+# FUZZ_RUNS=N (with FUZZ_SEED, default 1) runs N inputs per target from a fixed seed and a
+# fresh work directory instead: the same inputs every time, as CI wants (a finding there
+# must reproduce here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -21,9 +25,14 @@ targets=("$@")
 failed=0
 for t in "${targets[@]}"; do
     work=.build/fuzz/$t
+    limits=(-max_total_time="$seconds")
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        rm -rf "$work"
+        limits=(-runs="$FUZZ_RUNS" -seed="${FUZZ_SEED:-1}")
+    fi
     mkdir -p "$work/found" "$work/crashes"
     log=$work/last.log
-    if ASAN_OPTIONS=detect_leaks=0 "Fuzz/.build/release/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    if ASAN_OPTIONS=detect_leaks=0 "Fuzz/.build/release/$t" "${limits[@]}" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$work/crashes/" "$work/found" "Fuzz/corpus/$t" >"$log" 2>&1; then
         echo "fuzz: $t: $(grep -E '^Done' "$log" | tail -n 1)"
     else

@@ -27,6 +27,14 @@ import Testing
         #expect(TOMLPreflight.check(deepInline)?.message.contains("values nested more than 32 deep") == true)
     }
 
+    /// Found by FuzzConfig (Fuzz/corpus/FuzzConfig/crash-brace-in-array.toml): a `}` where an
+    /// array is open made toml++ assert in parse_value.
+    @Test(arguments: [("x = [}", "'}' closes the '['"), ("x = [1, }", "'}' closes the '['"),
+                      ("x = {a = [}]}", "'}' closes the '['"), ("x = {a = ]}", "']' closes the '{'")])
+    func mismatchedBracketsAreRefused(text: String, message: String) {
+        #expect(TOMLPreflight.check(text)?.message.contains(message) == true, "\(text)")
+    }
+
     @Test(arguments: [
         "[server]\nport = 1\n\n[[binding]]\nbit = \"shift1\"\nbutton = 20\n",
         "[ \"quoted\" ]\n['lit'.b]\n[a . b]\n[a-b_c]\n",

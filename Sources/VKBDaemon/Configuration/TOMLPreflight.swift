@@ -1,7 +1,8 @@
 /// Refuses, before toml++ sees the text, what our schema never needs and what makes the
 /// toml++ bundled with TOMLKit 0.6.0 crash instead of report: a table header that does
 /// not start with a key (`[[[binding]]`, a lone `[`, `[é]`, `[&`: an assertion, SIGABRT)
-/// and keys or values nested tens of thousands deep (stack overflow, SIGSEGV). A crash
+/// a `}` inside an array (another assertion, found by the fuzzer), and keys or values
+/// nested tens of thousands deep (stack overflow, SIGSEGV). A crash
 /// there would kill a running daemon on SIGHUP, so these are found here, with their line.
 ///
 /// A small scanner, not a TOML parser: it knows strings (so brackets, dots and `#` inside
@@ -32,7 +33,7 @@ enum TOMLPreflight {
         var i = 0
         var line = 1
         var lineStart = true  // only blanks so far on this line
-        var nesting = 0  // open [ and { in values
+        var openers: [UInt8] = []  // the [ and { open in values, innermost last
         var keyDots = 0  // dots in the current key
         var stringProblem: String?  // found inside a string by skipString
         var continuationLines: Set<Int> = []
@@ -56,7 +57,7 @@ enum TOMLPreflight {
                 switch c {
                 case 0x0A:  // \n
                     line += 1
-                    if nesting > 0 { continuationLines.insert(line) }
+                    if !openers.isEmpty { continuationLines.insert(line) }
                     lineStart = true
                     keyDots = 0
                     i += 1
@@ -69,20 +70,25 @@ enum TOMLPreflight {
                     let start = line
                     skipString(quote: c)
                     if let stringProblem { return (start, stringProblem) }
-                case 0x5B where lineStart && nesting == 0:  // [ opening a table header
+                case 0x5B where lineStart && openers.isEmpty:  // [ opening a table header
                     lineStart = false
                     if let problem = header() { return problem }
                 default:
                     lineStart = false
                     switch c {
                     case 0x5B, 0x7B:  // [ {
-                        nesting += 1
+                        openers.append(c)
                         keyDots = 0
-                        if nesting > TOMLPreflight.maxValueNesting {
+                        if openers.count > TOMLPreflight.maxValueNesting {
                             return (line, "values nested more than \(TOMLPreflight.maxValueNesting) deep; a config needs 1")
                         }
                     case 0x5D, 0x7D:  // ] }
-                        nesting = max(0, nesting - 1)
+                        // A } where an array is open made toml++ assert (found by FuzzConfig);
+                        // a mismatched bracket is never valid TOML.
+                        if let open = openers.last, open != (c == 0x5D ? 0x5B : 0x7B) {
+                            return (line, "a '\(c == 0x5D ? "]" : "}")' closes the '\(open == 0x5B ? "[" : "{")' opened before it")
+                        }
+                        _ = openers.popLast()
                         keyDots = 0
                     case 0x3D, 0x2C:  // = ,
                         keyDots = 0
