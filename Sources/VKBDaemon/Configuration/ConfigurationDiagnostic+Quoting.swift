@@ -24,29 +24,8 @@ extension ConfigurationDiagnostic {
         return values.count > listedValues ? "\(shown) and \(values.count - listedValues) more" : shown
     }
 
-    /// `value` for a one-line message: control characters, quotes and backslashes escaped
-    /// (a newline in a value must not start a line that looks like a diagnostic), cut after
-    /// `quotedCharacters` characters with the full length said.
+    /// `value` for a one-line message, cut after `quotedCharacters` characters.
     static func escaped(_ value: String) -> String {
-        var out = ""
-        var count = 0
-        for scalar in value.unicodeScalars {
-            if count == quotedCharacters {
-                return out + "… (\(value.unicodeScalars.count) characters)"
-            }
-            count += 1
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value)
-                || scalar.value == 0x2028 || scalar.value == 0x2029:
-                out += "\\u{\(String(scalar.value, radix: 16))}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        LineEscaping.escaped(value, limit: quotedCharacters)
     }
 }

@@ -52,22 +52,12 @@ extension JournalLogHandler {
     /// Quotes a value only when it would not read back as one token.
     static func quoted(_ s: String) -> String {
         let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { c in
-            c.value > 0x20 && c.value != 0x7F && c != "\"" && c != "\\" && c != "=" && c != ","
+            c.value > 0x20 && !(0x7F..<0xA0).contains(c.value) && c.value != 0x2028 && c.value != 0x2029
+                && c != "\"" && c != "\\" && c != "=" && c != ","
                 && c != "[" && c != "]" && c != "{" && c != "}"
         }
         if plain { return s }
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
+        return "\"" + LineEscaping.escaped(s) + "\""
     }
 
     /// `2026-11-21 16:20:00.123`, local time unless `utc`.
