@@ -14,6 +14,20 @@ import Testing
         return child
     }
 
+    /// `vkb-bridge arguments` exits with the usage status and a line naming `text`.
+    func expectRefused(_ arguments: [String], naming text: String) async throws {
+        let child = try await bridge(arguments)
+        #expect(child.exitStatus == Self.usageError, "\(child.report())")
+        #expect(child.stderr.lines.contains { $0.contains(text) }, "\(child.report())")
+    }
+
+    /// The tests' usual config, in `directory`.
+    static func writeConfig(in directory: URL) throws -> String {
+        let config = directory.appendingPathComponent("c.toml")
+        try BridgeProcess.config(port: 9).write(to: config, atomically: true, encoding: .utf8)
+        return config.path
+    }
+
     @Test(arguments: [
         (["monitor", "--permission-retry", "1e16"], "--permission-retry"),
         (["probe", "--hold", "1e10"], "--hold"),
@@ -22,31 +36,24 @@ import Testing
         (["demo", "--speed", "1e-300"], "--speed"),
     ])
     func outOfRangeNumbersAreRefused(arguments: [String], option: String) async throws {
-        let child = try await bridge(arguments)
-        #expect(child.exitStatus == Self.usageError, "\(child.report())")
-        #expect(child.stderr.lines.contains { $0.contains(option) }, "\(child.report())")
+        try await expectRefused(arguments, naming: option)
     }
 
     @Test func runTimeoutAndSpeedOutOfRangeAreRefused() async throws {
         let tmp = try TemporaryDirectory()
-        let config = tmp.url.appendingPathComponent("c.toml")
-        try BridgeProcess.config(port: 9).write(to: config, atomically: true, encoding: .utf8)
+        let config = try Self.writeConfig(in: tmp.url)
         let rec = try RecordingWriter.write([.init(seconds: 0, button: 20, down: true)], named: "r.evemu", in: tmp.url)
         for (extra, option) in [(["--timeout", "1e16"], "--timeout"), (["--speed", "1e-300"], "--speed")] {
-            let child = try await bridge(["run", "--config", config.path, "--replay", rec, "--exit-when-delivered"] + extra)
-            #expect(child.exitStatus == Self.usageError, "\(child.report())")
-            #expect(child.stderr.lines.contains { $0.contains(option) }, "\(child.report())")
+            try await expectRefused(["run", "--config", config, "--replay", rec, "--exit-when-delivered"] + extra, naming: option)
         }
     }
 
     @Test func missingInputFifoIsRefused() async throws {
         let tmp = try TemporaryDirectory()
-        let config = tmp.url.appendingPathComponent("c.toml")
-        try BridgeProcess.config(port: 9).write(to: config, atomically: true, encoding: .utf8)
+        let config = try Self.writeConfig(in: tmp.url)
         let missing = tmp.url.appendingPathComponent("no-such-fifo").path
-        let child = try await bridge(["run", "--config", config.path, "--input-fifo", missing, "--exit-when-delivered"])
-        #expect(child.exitStatus == Self.usageError, "\(child.report())")
-        #expect(child.stderr.lines.contains { $0.contains("--input-fifo \(missing): No such file or directory") }, "\(child.report())")
+        try await expectRefused(["run", "--config", config, "--input-fifo", missing, "--exit-when-delivered"],
+                                naming: "--input-fifo \(missing): No such file or directory")
     }
 
     /// Waiting out the whole timeout for a recording that no rule takes helps no one.
@@ -80,9 +87,7 @@ import Testing
         #expect(config.stderr.lines == ["/dev/zero: cannot read the config: larger than 1048576 bytes, the limit"], "\(config.report())")
 
         let tmp = try TemporaryDirectory()
-        let configURL = tmp.url.appendingPathComponent("c.toml")
-        try BridgeProcess.config(port: 9).write(to: configURL, atomically: true, encoding: .utf8)
-        let run = try await bridge(["run", "--config", configURL.path, "--replay", "/dev/zero", "--exit-when-delivered"])
+        let run = try await bridge(["run", "--config", try Self.writeConfig(in: tmp.url), "--replay", "/dev/zero", "--exit-when-delivered"])
         #expect(run.exitStatus == .exited(2), "\(run.report())")
         #expect(run.stderr.lines.contains { $0.contains("/dev/zero") && $0.contains("larger than 268435456 bytes") }, "\(run.report())")
     }
