@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libevdev-dev libudev-dev libsystemd-dev
 TEST_APT_PACKAGES := $(APT_PACKAGES) umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi evemu-tools udev systemd man-db
 
-.PHONY: all build release demo test test-kernel test-system fuzz deps test-deps bench bench-deps clean \
+.PHONY: all build release demo test test-kernel test-system test-sanitizers fuzz deps test-deps bench bench-deps clean \
 	install install-build install-files uninstall man completions dist deb package-deps release-artifacts
 
 # `make bench`: release binaries, then every figure of docs/performance.md for vkb-bridge
@@ -121,6 +121,13 @@ install-files:
 # Leaves config.toml alone if it differs from the example (it holds your settings).
 uninstall:
 	@$(INSTALL_ENV) sh scripts/install.sh --uninstall
+
+# The unit and integration suites again under ThreadSanitizer and AddressSanitizer (with
+# LeakSanitizer), programs included; fails on any report (docs/testing.md).
+SANITIZERS ?= thread address
+test-sanitizers: test-deps
+	$(MAKE) man CONFIGURATION=debug
+	for s in $(SANITIZERS); do scripts/sanitize.sh $$s || exit 1; done
 
 # Kernel in the loop (docs/testing.md): the release build under Debian's kernel in QEMU.
 # run.sh builds (KERNEL_TEST_BUILD) only once it knows QEMU and the downloads are there.

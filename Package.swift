@@ -69,6 +69,7 @@ let package = Package(
             dependencies: [
                 "VKBDaemon", "VKBSender", "VKBShift", "VKBInput", "VKBWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -91,7 +92,11 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "VKBInputTests", dependencies: ["VKBInput"], swiftSettings: strict),
+        .testTarget(
+            name: "VKBInputTests",
+            dependencies: ["VKBInput", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "VKBShiftTests", dependencies: ["VKBShift"], swiftSettings: strict),
         .testTarget(name: "VKBWireTests", dependencies: ["VKBWire"], swiftSettings: strict),
         .testTarget(
@@ -103,7 +108,10 @@ let package = Package(
         .testTarget(name: "VKBDaemonTests", dependencies: ["VKBDaemon", "VKBTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VKBWire", "VKBShift", "VKBInput", "VKBTestSupport"],
+            dependencies: [
+                "VKBWire", "VKBShift", "VKBInput", "VKBTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import VKBDaemon
 import VKBInput
 import VKBShift
@@ -20,7 +20,7 @@ import VKBShift
 final class DeviceMonitor: Sendable {
     private let printFDs: Bool
     private let showState: Bool
-    private let opened = Mutex<Set<Int>>([])
+    private let opened = NIOLockedValueBox<Set<Int>>([])
 
     init(printFDs: Bool, showState: Bool) {
         self.printFDs = printFDs
@@ -30,12 +30,12 @@ final class DeviceMonitor: Sendable {
     func observe(_ observation: Bridge.Observation) {
         switch observation {
         case .attached(let handle, let d, let label):
-            names.withLock { $0[handle] = label ?? d.path }
+            names.withLockedValue { $0[handle] = label ?? d.path }
             printLine("attached \(d.path) \(d.usbID) phys=\(d.phys.isEmpty ? "-" : d.phys) \"\(d.name)\"" + (label.map { " as \($0)" } ?? ""))
         case .ignored(let d):
             printLine("ignored \(d.path) \(d.usbID) \"\(d.name)\": no [[device]] matches")
         case .keyState(let handle, _, let keys, let state):
-            let first = opened.withLock { $0.insert(handle).inserted }
+            let first = opened.withLockedValue { $0.insert(handle).inserted }
             printLine("\(name(handle)): \(first ? "open" : "resync"), held: \(Self.describe(keys))" + suffix(state))
             if first && printFDs { printFileDescriptors() }
         case .key(let handle, _, let code, let pressed, let state):
@@ -43,8 +43,8 @@ final class DeviceMonitor: Sendable {
         case .ended(let handle, _):
             printLine("\(name(handle)): ended")
         case .detached(let handle, let d, let cause):
-            opened.withLock { _ = $0.remove(handle) }
-            names.withLock { _ = $0.removeValue(forKey: handle) }
+            opened.withLockedValue { _ = $0.remove(handle) }
+            names.withLockedValue { _ = $0.removeValue(forKey: handle) }
             if case .failed(let why) = cause { printLine("\(d.path): lost: \(why)") }
             printLine("detached \(d.path)")
             if printFDs { printFileDescriptors() }
@@ -52,10 +52,10 @@ final class DeviceMonitor: Sendable {
     }
 
     /// What each attached device is called in lines: its `[[device]]` id, else its node.
-    private let names = Mutex<[Int: String]>([:])
+    private let names = NIOLockedValueBox<[Int: String]>([:])
 
     private func name(_ handle: Int) -> String {
-        names.withLock { $0[handle] } ?? "device \(handle)"
+        names.withLockedValue { $0[handle] } ?? "device \(handle)"
     }
 
     private func suffix(_ state: ShiftState) -> String {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Dispatch
-import Synchronization
+import NIOConcurrencyHelpers
 import VKBDaemon
 import VKBInput
 
@@ -66,7 +66,7 @@ struct MonitorCommand: ParsableCommand {
         }
 
         let finished = DispatchSemaphore(value: 0)
-        let failure = Mutex<(any Error)?>(nil)
+        let failure = NIOLockedValueBox<(any Error)?>(nil)
         let signals = Self.handleSignals(fds: monitor.printFileDescriptors) { finished.signal() }
         defer { signals.forEach { $0.cancel() } }
 
@@ -74,7 +74,7 @@ struct MonitorCommand: ParsableCommand {
             do {
                 try bridge.follow(watcher)
             } catch {
-                failure.withLock { $0 = error }
+                failure.withLockedValue { $0 = error }
                 finished.signal()
             }
         }
@@ -82,7 +82,7 @@ struct MonitorCommand: ParsableCommand {
         watcher.stop()
         thread.join()
         bridge.detachAll()
-        if let error = failure.withLock({ $0 }) {
+        if let error = failure.withLockedValue({ $0 }) {
             printError("monitor: \(error)")
             throw ExitCode.failure
         }

@@ -102,7 +102,7 @@ import VKBShift
             arguments: ["--replay", rec, "--speed", "0"], directory: tmp.url)
         try await sink.waitForState(ShiftState(shift: 2))
         bridge.child.signal(signal)
-        #expect(try await bridge.child.waitForExit(timeout: .seconds(1)) == .exited(0))
+        #expect(try await bridge.child.waitForExit(timeout: Duration.seconds(1).sanitizerScaled) == .exited(0))
         // The all-clear went out before the connection closed.
         try await sink.waitForState(.clear)
         try await sink.waitFor("the bridge's disconnect") { !$0.disconnects.isEmpty }
@@ -118,7 +118,7 @@ import VKBShift
             arguments: ["--replay", rec, "--speed", "0"], directory: tmp.url)
         try await sink.waitForState(ShiftState(shift: 2))
         bridge.child.terminate()
-        #expect(try await bridge.child.waitForExit(timeout: .seconds(1)) == .exited(0))
+        #expect(try await bridge.child.waitForExit(timeout: Duration.seconds(1).sanitizerScaled) == .exited(0))
         try await sink.waitFor("the bridge's disconnect") { !$0.disconnects.isEmpty }
         #expect(sink.states == [ShiftState(shift: 2)] || sink.states == [.clear, ShiftState(shift: 2)], "\(sink.report())")
         try await sink.stop()

@@ -42,6 +42,26 @@ import Testing
         #expect(Self.problems("[server]\nhost = \"\"\"\nport = 1\n\"\"\"\nport = \"x\"\n").first?.hasPrefix("c.toml:5:") == true)
     }
 
+    @Test func inlineArraysOfTablesHaveALinePerEntryAndKey() {
+        let text = """
+            device = [{ id = "stick", name_contains = "VKB" }]
+            binding = [
+              { bit = "shift1", button = 1 },   # a comment, { not = "a table" }
+
+              { bit = "shift9", button = 2 },
+              { bit = "shift2", button = 3, device = "nope" },
+            ]
+            """
+        #expect(Self.problems(text) == [
+            "c.toml:5: unknown bit \"shift9\"; expected one of shift1, shift2, subshift1, subshift2, subshift3, subshift4, subshift5, subshift6, subshift7",
+            "c.toml:6: no [[device]] has id \"nope\" (defined ids: \"stick\")",
+        ])
+        // An inline table entry with a key missing: the entry's own line.
+        #expect(Self.problems("binding = [\n  { bit = \"shift1\" },\n  {button = 2},\n]\n").first?.hasPrefix("c.toml:2: expected `button = N`") == true)
+        // A `{` inside a string is no entry: the second entry is still #1.
+        #expect(Self.problems("device = [{ id = \"a\", name_contains = \"{ x = 1 }\" },\n  { name_contains = \"b\" }]\n").first?.hasPrefix("c.toml:2: expected an `id") == true)
+    }
+
     @Test func messagesAreOneLineAndQuoteLittle() {
         let long = String(repeating: "x", count: 1_000_000)
         let big = Self.problems("[[binding]]\nbit = \"\(long)\"\nbutton = 1\n")

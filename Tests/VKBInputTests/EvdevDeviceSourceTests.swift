@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 @testable import VKBInput
 
@@ -7,7 +7,7 @@ import Testing
 /// SYN_DROPPED, hotplug) run against umockdev in IntegrationTests/UmockdevTests.
 struct EvdevDeviceSourceTests {
     final class Collected: Sendable {
-        let events = Mutex<[DeviceSourceEvent]>([])
+        let events = NIOLockedValueBox<[DeviceSourceEvent]>([])
     }
 
     @Test func missingNodeEndsRunAsGone() throws {
@@ -29,8 +29,8 @@ struct EvdevDeviceSourceTests {
         source.stop()
         source.stop()  // idempotent
         let collected = Collected()
-        try source.run { event in collected.events.withLock { $0.append(event) } }
-        #expect(collected.events.withLock { $0 }.isEmpty)
+        try source.run { event in collected.events.withLockedValue { $0.append(event) } }
+        #expect(collected.events.withLockedValue { $0 }.isEmpty)
     }
 
     @Test func permissionErrorNamesTheUdevRule() {

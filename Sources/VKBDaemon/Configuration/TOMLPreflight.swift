@@ -20,14 +20,6 @@ enum TOMLPreflight {
         return scanner.run()
     }
 
-    /// The lines that start inside a value (a multi-line string or array): what looks like
-    /// `key = …` or `[table]` there is not one. For `TOMLLineLocator`.
-    static func continuationLines(_ text: String) -> Set<Int> {
-        var scanner = Scanner(bytes: Array(text.utf8))
-        _ = scanner.run()
-        return scanner.continuationLines
-    }
-
     private struct Scanner {
         let bytes: [UInt8]
         var i = 0
@@ -36,7 +28,6 @@ enum TOMLPreflight {
         var openers: [UInt8] = []  // the [ and { open in values, innermost last
         var keyDots = 0  // dots in the current key
         var stringProblem: String?  // found inside a string by skipString
-        var continuationLines: Set<Int> = []
 
         init(bytes: [UInt8]) {
             self.bytes = bytes
@@ -57,7 +48,6 @@ enum TOMLPreflight {
                 switch c {
                 case 0x0A:  // \n
                     line += 1
-                    if !openers.isEmpty { continuationLines.insert(line) }
                     lineStart = true
                     keyDots = 0
                     i += 1
@@ -137,11 +127,6 @@ enum TOMLPreflight {
             return nil
         }
 
-        mutating func newLineInString() {
-            line += 1
-            continuationLines.insert(line)
-        }
-
         /// At a backslash: whether it escapes U+0000, which the parser turns into the end
         /// of the string (`"a\u0000b"` became `a`); sets `stringProblem` when it does.
         mutating func isNULEscape() -> Bool {
@@ -162,10 +147,10 @@ enum TOMLPreflight {
             if peek(1) == quote && peek(2) == quote {
                 i += 3
                 while let c = peek() {
-                    if c == 0x0A { newLineInString() }
+                    if c == 0x0A { line += 1 }
                     if escapes && c == 0x5C {  // backslash: skip the escaped byte
                         if isNULEscape() { return }
-                        if peek(1) == 0x0A { newLineInString() }
+                        if peek(1) == 0x0A { line += 1 }
                         i += 2
                         continue
                     }

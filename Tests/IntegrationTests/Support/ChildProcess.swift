@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A child process for integration tests: spawned with `posix_spawn`, stdout and stderr
 /// captured line by line, waited on by polling with deadlines, and killed (with its
@@ -50,7 +50,7 @@ final class ChildProcess: Sendable {
     /// Captured standard error.
     let stderr: LineBuffer
 
-    private let status = Mutex<ExitStatus?>(nil)
+    private let status = NIOLockedValueBox<ExitStatus?>(nil)
 
     /// Starts `executable`.
     ///
@@ -207,7 +207,7 @@ final class ChildProcess: Sendable {
 
     /// How the process ended, or `nil` while it runs. Reaps it when it has ended.
     var exitStatus: ExitStatus? {
-        status.withLock { status in
+        status.withLockedValue { status in
             if status == nil {
                 var raw: Int32 = 0
                 let r = waitpid(pid, &raw, WNOHANG)

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The lines a child process wrote on one stream, filled by a reader thread and read
 /// by tests from any task.
@@ -9,26 +9,26 @@ final class LineBuffer: Sendable {
         var closed = false
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Every complete line so far, without the newline.
-    var lines: [String] { state.withLock { $0.lines } }
+    var lines: [String] { state.withLockedValue { $0.lines } }
 
     /// Number of complete lines so far.
-    var count: Int { state.withLock { $0.lines.count } }
+    var count: Int { state.withLockedValue { $0.lines.count } }
 
     /// True once the writer closed the stream (the process and its children exited
     /// or closed it); no more lines will come.
-    var isClosed: Bool { state.withLock { $0.closed } }
+    var isClosed: Bool { state.withLockedValue { $0.closed } }
 
     /// Lines from `index` on.
     func lines(from index: Int) -> [String] {
-        state.withLock { Array($0.lines[min(index, $0.lines.count)...]) }
+        state.withLockedValue { Array($0.lines[min(index, $0.lines.count)...]) }
     }
 
     /// Appends raw bytes; completes a line at each `\n`.
     func append(_ bytes: UnsafeRawBufferPointer) {
-        state.withLock { state in
+        state.withLockedValue { state in
             for byte in bytes {
                 if byte == UInt8(ascii: "\n") {
                     state.lines.append(String(decoding: state.partial, as: UTF8.self))
@@ -42,7 +42,7 @@ final class LineBuffer: Sendable {
 
     /// Marks the end of the stream; an unterminated last line becomes a line.
     func close() {
-        state.withLock { state in
+        state.withLockedValue { state in
             if !state.partial.isEmpty {
                 state.lines.append(String(decoding: state.partial, as: UTF8.self))
                 state.partial.removeAll()

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import VKBShift
 
@@ -73,10 +73,10 @@ final class SinkProcess: Sendable {
         var parsedLines: [Int]
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     private init(options: Options, child: ChildProcess, port: Int) {
-        state = Mutex(State(options: options, port: port, runs: [child], records: [[]], parsedLines: [0]))
+        state = NIOLockedValueBox(State(options: options, port: port, runs: [child], records: [[]], parsedLines: [0]))
     }
 
     /// Starts a sink and waits until it listens.
@@ -89,14 +89,14 @@ final class SinkProcess: Sendable {
     // MARK: Where it listens
 
     /// The port actually bound; the same across restarts.
-    var port: Int { state.withLock { $0.port } }
+    var port: Int { state.withLockedValue { $0.port } }
 
     /// Host it listens on (`127.0.0.1`, `::1`).
-    var host: String { state.withLock { $0.options.host } }
+    var host: String { state.withLockedValue { $0.options.host } }
 
     /// `HOST:PORT` as the bridge's config takes it (`[::1]:PORT` for IPv6).
     var address: String {
-        state.withLock { state in
+        state.withLockedValue { state in
             var options = state.options
             options.port = state.port
             return options.listenArgument
@@ -104,10 +104,10 @@ final class SinkProcess: Sendable {
     }
 
     /// The current process.
-    var process: ChildProcess { state.withLock { $0.runs.last! } }
+    var process: ChildProcess { state.withLockedValue { $0.runs.last! } }
 
     /// Index of the current process: 0, then +1 per restart.
-    var run: Int { state.withLock { $0.runs.count - 1 } }
+    var run: Int { state.withLockedValue { $0.runs.count - 1 } }
 
     // MARK: What it received
 
@@ -208,13 +208,13 @@ final class SinkProcess: Sendable {
     /// Retries while the port is momentarily in use, up to `timeout`.
     func restart(timeout: Duration = .seconds(10)) async throws {
         if process.isRunning { try await terminate(timeout: timeout) }
-        var options = state.withLock { $0.options }
+        var options = state.withLockedValue { $0.options }
         options.port = port
         let deadline = ContinuousClock.now + timeout
         while true {
             do {
                 let (child, _) = try await Self.launch(options, timeout: timeout)
-                state.withLock { state in
+                state.withLockedValue { state in
                     state.runs.append(child)
                     state.records.append([])
                     state.parsedLines.append(0)
@@ -274,7 +274,7 @@ final class SinkProcess: Sendable {
 
     /// Decodes lines written since the last call, then reads the state.
     private func refreshed<R>(_ body: (State) -> R) -> R {
-        state.withLock { state in
+        state.withLockedValue { state in
             for (run, child) in state.runs.enumerated() {
                 let lines = child.stdout.lines(from: state.parsedLines[run])
                 for line in lines {
