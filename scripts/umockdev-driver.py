@@ -27,6 +27,9 @@ later steps; buttons are VKB button numbers):
     {"op": "wait", "line": "REGEX", "timeout": 10, "stream": "stdout"}
                                             wait for a new line on stdout (or stderr) matching
                                             REGEX (search), after the last one matched there
+    {"op": "waitAll", "lines": ["REGEX", ...], "timeout": 10}
+                                            the same for several stdout lines that may come
+                                            in any order
     {"op": "buttons", "id": "r", "frames": [[[3, 1]], [[3, 0], [80, 1]]]}
                                             one SYN_REPORT frame per list: MSC_SCAN + EV_KEY
     {"op": "events", "id": "r", "events": [[type, code, value], ...]}   raw events
@@ -143,6 +146,26 @@ class Program:
                     raise StepFailed(f"no {stream} line matching /{pattern}/ within {timeout} s")
                 if self.done[stream]:
                     raise StepFailed(f"program closed {stream} (exit {self.proc.poll()}) before a line matching /{pattern}/")
+                self.cond.wait(remaining)
+
+    def wait_lines(self, patterns, timeout):
+        """Lines after the previous match matching each of `patterns`, in any order."""
+        regexes = [re.compile(p) for p in patterns]
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                start = self.cursors["stdout"]
+                found = [next((i for i in range(start, len(self.lines)) if r.search(self.lines[i])), None)
+                         for r in regexes]
+                if all(i is not None for i in found):
+                    self.cursors["stdout"] = max(found) + 1
+                    return
+                missing = [p for p, i in zip(patterns, found) if i is None]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise StepFailed(f"no stdout line matching /{missing[0]}/ within {timeout} s")
+                if self.done["stdout"]:
+                    raise StepFailed(f"program closed stdout (exit {self.proc.poll()}) before a line matching /{missing[0]}/")
                 self.cond.wait(remaining)
 
     def stop(self, timeout=10):
@@ -281,6 +304,8 @@ class Driver:
                               "stderr": r.stderr.decode("utf-8", "replace")})
         elif op == "wait":
             self.need_program().wait_line(s["line"], s.get("timeout", 10), s.get("stream", "stdout"))
+        elif op == "waitAll":
+            self.need_program().wait_lines(s["lines"], s.get("timeout", 10))
         elif op == "buttons":
             events = []
             for frame in s["frames"]:

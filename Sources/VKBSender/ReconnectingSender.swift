@@ -17,11 +17,8 @@ import VKBShift
 /// All methods are safe from any thread. Work happens on one event loop.
 public final class ReconnectingSender: Sendable {
     private let core: NIOLoopBoundBox<SenderCore>
-    /// States on their way to the loop, and the direct lane (see `SenderHandoff`).
-    /// Bounded like the outbound queue, and drained by one loop task per burst, so a
-    /// burst of input never piles up tasks on the loop.
-    /// Internal, not private: tests wait on the lane opening.
-    let handoff: NIOLockedValueBox<SenderHandoff>
+    /// States on their way to the loop (see `SenderHandoff`).
+    private let handoff: NIOLockedValueBox<SenderHandoff>
     private let handoffCapacity: Int
     public let eventLoop: EventLoop
     /// Connection changes and reports, in order. One consumer.
@@ -47,9 +44,8 @@ public final class ReconnectingSender: Sendable {
         run { $0.start() }
     }
 
-    /// Makes `state` the current state and sends it when it can. Never blocks: on an
-    /// idle connection the packet is written by the calling thread (one non-blocking
-    /// `send`), otherwise the state is handed to the event loop.
+    /// Makes `state` the current state and sends it when it can. Never blocks: the
+    /// state is handed to the event loop, which writes every state in order.
     public func submit(_ state: ShiftState) {
         let capacity = handoffCapacity
         guard handoff.withLockedValue({ $0.submit(state, capacity: capacity) }) else { return }

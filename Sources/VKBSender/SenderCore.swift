@@ -20,13 +20,6 @@ final class SenderCore {
         var ackPoll: Scheduled<Void>?
         var ackPollDelayMilliseconds = SenderCore.firstAckPollMilliseconds
         var refresh: Scheduled<Void>?
-        /// A duplicate of the socket, lent to submitting threads while the direct lane is
-        /// open; -1 if it could not be found (then every write goes through NIO).
-        var directFD: Int32 = -1
-        /// NIO writes not completed yet: the lane stays closed until they are.
-        var writesInFlight = 0
-        /// The read side saw the end: the lane never opens again on this connection.
-        var lost = false
 
         init(channel: Channel) {
             self.channel = channel
@@ -86,61 +79,18 @@ final class SenderCore {
         connect()
     }
 
-    /// The scheduled task of `ReconnectingSender.submit`: takes in what the handoff holds,
-    /// then opens the direct lane if the connection is idle.
+    /// The scheduled task of `ReconnectingSender.submit`: takes in what the handoff holds.
     func drainHandoff() {
-        let taken = handoff.withLockedValue { h in
+        absorb(handoff.withLockedValue { h in
             h.drainScheduled = false
             return h.take()
-        }
-        absorb(taken)
-        openLaneIfIdle()
+        })
     }
 
-    /// Records packets written on the lane and submits states kept for the loop, in order.
-    private func absorb(_ taken: (written: [(state: ShiftState, unsent: Int)], states: [ShiftState], overflows: Int)) {
-        for (state, unsent) in taken.written {
-            current = state
-            statistics.currentState = state
-            guard let connection else { continue }
-            record(state, on: connection)
-            statistics.packetsWrittenDirectly += 1
-            if unsent > 0 {
-                // The kernel took only the head of this packet: its tail must come next.
-                let bytes = VKBShiftBitmapPacket(state: state, header: configuration.header, command: configuration.command).bytes
-                var buffer = connection.channel.allocator.buffer(capacity: unsent)
-                buffer.writeBytes(bytes.suffix(unsent))
-                writeThroughNIO(buffer, on: connection, flush: true)
-            }
-        }
+    /// Submits the states that waited in the handoff, in order.
+    private func absorb(_ taken: (states: [ShiftState], overflows: Int)) {
         if taken.overflows > 0 { countOverflows(taken.overflows) }
         for state in taken.states { submit(state) }
-    }
-
-    /// Lends the connection's socket to submitting threads when nothing is pending: no
-    /// NIO write in flight, nothing queued here or in the handoff.
-    private func openLaneIfIdle() {
-        guard !stopped, let connection, !connection.lost, connection.directFD >= 0, connection.writesInFlight == 0,
-            queue.isEmpty, connection.channel.isActive, connection.channel.isWritable
-        else { return }
-        let fd = connection.directFD
-        let (header, command) = (configuration.header, configuration.command)
-        handoff.withLockedValue { h in
-            // Anything pending means a drain is scheduled; it opens the lane after.
-            guard h.directFD < 0, h.states.isEmpty, h.written.isEmpty else { return }
-            h.directFD = fd
-            h.header = header
-            h.command = command
-        }
-    }
-
-    /// Takes the lane back before the loop writes by itself, and records what was
-    /// written on it, so nothing the loop writes can overtake a newer state.
-    private func closeLane() {
-        absorb(handoff.withLockedValue { h in
-            h.directFD = -1
-            return h.take()
-        })
     }
 
     func submit(_ state: ShiftState) {
@@ -182,8 +132,6 @@ final class SenderCore {
     }
 
     func update(_ new: SenderConfiguration) {
-        closeLane()  // the packet bytes may change
-        defer { openLaneIfIdle() }
         let reconnect = new.needsReconnect(comparedTo: configuration)
         configuration = new
         backoff = Backoff(policy: new.backoff)
@@ -202,7 +150,6 @@ final class SenderCore {
     /// leave, then closes the connection.
     func stop(sending final: ShiftState?) -> EventLoopFuture<Void> {
         guard !stopped else { return loop.makeSucceededVoidFuture() }
-        closeLane()
         stopped = true
         generation += 1
         retry?.cancel()
@@ -224,8 +171,6 @@ final class SenderCore {
 
     private func finishStopping() {
         if let connection {
-            closeLane()
-            closeDirectFD(connection)
             self.connection = nil
             connection.ackPoll?.cancel()
             connection.refresh?.cancel()
@@ -291,9 +236,6 @@ final class SenderCore {
 
     private func connected(_ channel: Channel) {
         let connection = Connection(channel: channel)
-        if let local = channel.localAddress, let remote = channel.remoteAddress {
-            connection.directFD = ConnectedSocket.duplicate(local: local, remote: remote)
-        }
         // States submitted while disconnected: the newest becomes `current`, sent first.
         absorb(handoff.withLockedValue { $0.take() })
         self.connection = connection
@@ -323,7 +265,6 @@ final class SenderCore {
         let interval = TimeAmount.milliseconds(Int64(configuration.refreshIntervalMilliseconds))
         connection.refresh = loop.assumeIsolated().scheduleTask(in: interval) { [self] in
             guard self.connection === connection else { return }
-            closeLane()
             if queue.isEmpty, self.connection === connection { write(current, on: connection, flush: true) }
             scheduleRefresh(connection)
         }
@@ -370,9 +311,6 @@ final class SenderCore {
 
     func connectionLost(_ channel: Channel, reason: String) {
         guard let connection, connection.channel === channel else { return }
-        // No more direct writes into a connection known to be dead.
-        connection.lost = true
-        closeLane()
         // Read the kernel's ack count while the socket still exists, so the report
         // of unacknowledged packets is as exact as it can be.
         TCPAcknowledgement.bytesAcknowledged(on: channel).assumeIsolated().whenSuccess { [self] acked in
@@ -384,13 +322,9 @@ final class SenderCore {
     }
 
     private func drop(_ connection: Connection, reason: String, reportOutage: Bool) {
-        // Lane writes went to this connection: record them before it is reported.
-        let taken = handoff.withLockedValue { h in
-            h.directFD = -1
-            return h.take()
-        }
-        absorb((taken.written.map { ($0.state, 0) }, [], taken.overflows))
-        closeDirectFD(connection)
+        // States still in the handoff go to the next connection (the newest is sent first).
+        let taken = handoff.withLockedValue { $0.take() }
+        if taken.overflows > 0 { countOverflows(taken.overflows) }
         self.connection = nil
         statistics.isConnected = false
         connection.ackPoll?.cancel()
@@ -408,12 +342,6 @@ final class SenderCore {
             beginOrContinueOutage(reason: reason, failedAttempt: false)
         }
         for state in taken.states { submit(state) }
-    }
-
-    private func closeDirectFD(_ connection: Connection) {
-        guard connection.directFD >= 0 else { return }
-        close(connection.directFD)
-        connection.directFD = -1
     }
 
     func received(bytes: Int) {
@@ -454,8 +382,6 @@ final class SenderCore {
         }
     }
 
-    /// Writes through NIO. The lane must be closed (it is whenever states reach the
-    /// loop, and `closeLane()` takes it back before the loop writes on its own).
     private func write(_ state: ShiftState, on connection: Connection, flush: Bool) {
         var buffer = connection.channel.allocator.buffer(capacity: VKBShiftBitmapPacket.size)
         let packet = VKBShiftBitmapPacket(state: state, header: configuration.header, command: configuration.command)
@@ -463,7 +389,11 @@ final class SenderCore {
             packet.encode(into: raw)
             return VKBShiftBitmapPacket.size
         }
-        writeThroughNIO(buffer, on: connection, flush: flush)
+        if flush {
+            connection.channel.writeAndFlush(buffer, promise: nil)
+        } else {
+            connection.channel.write(buffer, promise: nil)
+        }
         record(state, on: connection)
     }
 
@@ -473,20 +403,6 @@ final class SenderCore {
         connection.unacknowledged.append((connection.bytesWritten, state))
         statistics.packetsWritten += 1
         scheduleAckPoll(connection)
-    }
-
-    private func writeThroughNIO(_ buffer: ByteBuffer, on connection: Connection, flush: Bool) {
-        connection.writesInFlight += 1
-        let promise = loop.makePromise(of: Void.self)
-        promise.futureResult.assumeIsolated().whenComplete { [self] _ in
-            connection.writesInFlight -= 1
-            if self.connection === connection { openLaneIfIdle() }
-        }
-        if flush {
-            connection.channel.writeAndFlush(buffer, promise: promise)
-        } else {
-            connection.channel.write(buffer, promise: promise)
-        }
     }
 
     private func scheduleAckPoll(_ connection: Connection) {

@@ -50,9 +50,6 @@ public struct SenderStatistics: Sendable, Equatable {
     public var connections = 0
     public var connectAttempts = 0
     public var packetsWritten = 0
-    /// Of those, packets the submitting thread wrote itself on the idle connection (the
-    /// direct lane), without a hop to the event loop.
-    public var packetsWrittenDirectly = 0
     /// Packets whose bytes the server's kernel acknowledged (`TCP_INFO`).
     public var packetsAcknowledged = 0
     /// Packets written on connections that died before they were acknowledged.

@@ -124,6 +124,11 @@ struct Step {
         Step(fields: ["op": "wait", "line": pattern, "timeout": timeout, "stream": stderr ? "stderr" : "stdout"])
     }
 
+    /// Waits for a stdout line matching each pattern, in whatever order they come.
+    static func waitAll(_ patterns: [String], timeout: Int = 10) -> Step {
+        Step(fields: ["op": "waitAll", "lines": patterns, "timeout": timeout])
+    }
+
     /// One SYN_REPORT frame per element: (VKB button, 1 down / 0 up) pairs.
     static func buttons(_ id: String, _ frames: [[(Int, Int)]]) -> Step {
         Step(fields: ["op": "buttons", "id": id, "frames": frames.map { $0.map { [$0.0, $0.1] } }])
