@@ -3,14 +3,15 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
+// A Linux daemon: evdev, udev, epoll and systemd are Linux interfaces, and nothing here
+// builds elsewhere. SwiftPM has no `platforms` entry for Linux, hence no entry at all.
 let package = Package(
     name: "vkb-bridge",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vkb-bridge", targets: ["vkb-bridge"]),
         .executable(name: "vkb-telemetry-sink", targets: ["vkb-telemetry-sink"]),
         // For the fuzz targets in Fuzz/ (a package of its own: libFuzzer brings the main).
-        .library(name: "VKBFuzzable", targets: ["VKBDaemon", "VKBInput", "VKBWire"]),
+        .library(name: "VKBFuzzable", targets: ["VKBCore", "VKBDaemon", "VKBInput", "VKBWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -27,23 +28,26 @@ let package = Package(
         .target(name: "CVKBSocket"),
         .target(name: "CSwiftExecutorHook"),
 
-        // input → shift mapping → wire format → sender → daemon
+        // input → shift mapping → wire format → sender → daemon, on a shared vocabulary
+        // (VKBCore: events, key sets, buttons, shift states) that depends on nothing.
+        .target(name: "VKBCore", swiftSettings: strict),
         .target(
             name: "VKBInput",
             dependencies: [
-                "CEvdev", "CUdev",
+                "VKBCore", "CEvdev", "CUdev",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
-        .target(name: "VKBShift", dependencies: ["VKBInput"], swiftSettings: strict),
-        .target(name: "VKBWire", dependencies: ["VKBShift"], swiftSettings: strict),
+        // The mapper and the wire codec are pure: no C library, no I/O.
+        .target(name: "VKBShift", dependencies: ["VKBCore"], swiftSettings: strict),
+        .target(name: "VKBWire", dependencies: ["VKBCore"], swiftSettings: strict),
         .target(
             name: "VKBSender",
             dependencies: [
-                "VKBWire", "CVKBSocket",
+                "VKBCore", "VKBWire", "CVKBSocket",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -54,7 +58,7 @@ let package = Package(
         .target(
             name: "VKBDaemon",
             dependencies: [
-                "VKBInput", "VKBShift", "VKBWire", "VKBSender", "CSystemd", "CSwiftExecutorHook",
+                "VKBCore", "VKBInput", "VKBShift", "VKBWire", "VKBSender", "CSystemd", "CSwiftExecutorHook",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -64,10 +68,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `vkb-bridge demo`: the recording is a resource compiled into the binary.
+        .target(
+            name: "VKBDemo",
+            dependencies: [
+                "VKBCore", "VKBDaemon", "VKBInput", "VKBSender",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            resources: [.embedInCode("demo.evemu")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "vkb-bridge",
             dependencies: [
-                "VKBDaemon", "VKBSender", "VKBShift", "VKBInput", "VKBWire",
+                "VKBCore", "VKBDaemon", "VKBDemo", "VKBSender", "VKBShift", "VKBInput", "VKBWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -76,7 +91,8 @@ let package = Package(
         .executableTarget(
             name: "vkb-telemetry-sink",
             dependencies: [
-                "VKBWire",
+                // No VKBInput: the sink links neither libevdev nor libudev (SinkTests checks).
+                "VKBCore", "VKBWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -87,29 +103,38 @@ let package = Package(
         // `make bench`: events per second through parse + map (not a product).
         .executableTarget(
             name: "ReplayThroughput",
-            dependencies: ["VKBInput", "VKBShift"],
+            dependencies: ["VKBCore", "VKBInput", "VKBShift"],
             path: "Benchmarks/ReplayThroughput",
             swiftSettings: strict
         ),
 
+        .testTarget(name: "VKBCoreTests", dependencies: ["VKBCore"], swiftSettings: strict),
         .testTarget(
             name: "VKBInputTests",
-            dependencies: ["VKBInput", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["VKBCore", "VKBInput", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strict
         ),
-        .testTarget(name: "VKBShiftTests", dependencies: ["VKBShift"], swiftSettings: strict),
-        .testTarget(name: "VKBWireTests", dependencies: ["VKBWire"], swiftSettings: strict),
+        .testTarget(name: "VKBShiftTests", dependencies: ["VKBCore", "VKBShift"], swiftSettings: strict),
+        .testTarget(name: "VKBWireTests", dependencies: ["VKBCore", "VKBWire"], swiftSettings: strict),
         .testTarget(
             name: "VKBSenderTests",
-            dependencies: ["VKBSender", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["VKBCore", "VKBSender", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strict
         ),
         .target(name: "VKBTestSupport", path: "Tests/VKBTestSupport", swiftSettings: strict),
-        .testTarget(name: "VKBDaemonTests", dependencies: ["VKBDaemon", "VKBTestSupport"], swiftSettings: strict),
+        .testTarget(name: "VKBDaemonTests", dependencies: ["VKBCore", "VKBDaemon", "VKBShift", "VKBTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "VKBDemoTests",
+            dependencies: [
+                "VKBCore", "VKBDemo", "VKBInput",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "VKBWire", "VKBShift", "VKBInput", "VKBTestSupport",
+                "VKBCore", "VKBWire", "VKBShift", "VKBInput", "VKBTestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import VKBCore
 
 /// A self-pipe that lets any thread interrupt a `poll()` running on another.
 /// Both ends are non-blocking and close-on-exec; they close when the pipe is freed.
@@ -27,23 +28,5 @@ package final class WakePipe: Sendable {
     package func wake() {
         var byte: UInt8 = 1
         _ = write(writeFD, &byte, 1)
-    }
-}
-
-/// A failed system call, with its errno.
-public struct SystemCallError: Error, CustomStringConvertible, Equatable {
-    public var call: String
-    public var errno: Int32
-
-    public init(_ call: String, errno: Int32) {
-        self.call = call
-        self.errno = errno
-    }
-
-    public var description: String { "\(call): \(SystemCallError.message(errno))" }
-
-    /// `strerror` text for an errno value.
-    public static func message(_ code: Int32) -> String {
-        String(cString: strerror(code))
     }
 }

@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import VKBShift
+import VKBCore
 import VKBWire
 
 /// Checks that a VKB-Link server is reachable: resolves, connects with the sender's
@@ -45,6 +45,11 @@ public enum ConnectionProbe {
                 .connect(host: configuration.host, port: configuration.port).get()
         } catch {
             report.failure = SenderCore.describe(error)
+            return report
+        }
+        if SenderCore.isSelfConnected(channel) {
+            try? await channel.close()
+            report.failure = SenderCore.selfConnectReason
             return report
         }
         let connected = NIODeadline.now()

@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import VKBShift
+import VKBCore
 
 /// Delivers shift states to a VKB-Link server over TCP and keeps doing so across
 /// server restarts and outages.

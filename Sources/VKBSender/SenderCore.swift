@@ -2,7 +2,7 @@ import Glibc
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import VKBShift
+import VKBCore
 import VKBWire
 
 /// The sender's state machine. Lives on one event loop and is touched only there;
@@ -219,6 +219,9 @@ final class SenderCore {
             }
             attemptInFlight = false
             switch result {
+            case .success(let channel) where Self.isSelfConnected(channel):
+                channel.close(promise: nil)
+                failedAttempt(reason: Self.selfConnectReason)
             case .success(let channel) where channel.isActive:
                 connected(channel)
             case .success(let channel):
@@ -229,6 +232,18 @@ final class SenderCore {
             }
         }
     }
+
+    /// A TCP connect to a local port nobody listens on can be given that same port as its
+    /// source and connect to itself (simultaneous open). VKB-Link's port 50995 lies in
+    /// Linux's ephemeral range (32768–60999), so a bridge retrying while the server is down
+    /// would sooner or later "connect", deliver into the void, and hold the port the
+    /// restarting server needs. Such a connection is dropped as a failed attempt.
+    static func isSelfConnected(_ channel: Channel) -> Bool {
+        guard let local = channel.localAddress, let remote = channel.remoteAddress else { return false }
+        return local == remote
+    }
+
+    static let selfConnectReason = "nothing is listening (the connection reached its own port)"
 
     private static func tcp(_ name: Int32) -> ChannelOptions.Types.SocketOption {
         .init(level: SocketOptionLevel(IPPROTO_TCP), name: SocketOptionName(name))

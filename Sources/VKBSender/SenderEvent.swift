@@ -1,4 +1,4 @@
-import VKBShift
+import VKBCore
 
 /// The sender's connection state. A new value is published only when it differs
 /// from the last one, so retries against an absent server publish nothing new.

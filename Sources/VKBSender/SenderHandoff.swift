@@ -1,4 +1,4 @@
-import VKBShift
+import VKBCore
 
 /// States on their way from submitting threads to the sender's event loop, under one
 /// lock. Bounded like the outbound queue (a full handoff keeps the newest state in its

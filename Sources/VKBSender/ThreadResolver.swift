@@ -1,6 +1,6 @@
 import NIOCore
 import NIOPosix
-import VKBInput
+import VKBCore
 
 #if canImport(Glibc)
 import Glibc

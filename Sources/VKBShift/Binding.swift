@@ -1,4 +1,4 @@
-import VKBInput
+import VKBCore
 
 /// How a button drives its bit.
 public enum BindingMode: String, Sendable, CaseIterable {

@@ -1,4 +1,4 @@
-import VKBInput
+import VKBCore
 
 /// A `[[device]]` entry: which input devices to read, and the label bindings use.
 /// Every key that is set must match; an entry with no keys matches every device.

@@ -1,4 +1,4 @@
-import VKBInput
+import VKBCore
 
 /// Turns the button states of every attached device into a `ShiftState`.
 ///

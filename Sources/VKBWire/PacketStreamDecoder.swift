@@ -1,4 +1,3 @@
-import VKBShift
 
 /// Splits a TCP byte stream into `VKBShiftBitmap` packets. Bytes that do not form a
 /// valid packet are reported and skipped up to the next header byte, so one bad

@@ -1,4 +1,4 @@
-import VKBShift
+import VKBCore
 
 /// The 8-byte `VKBShiftBitmap` packet VKB-Link takes (DESIGN §2):
 /// header, command, 0, length 4, shift bitmap, subshift bitmap, 0, 0.

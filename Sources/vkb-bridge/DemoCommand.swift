@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import VKBDaemon
+import VKBDemo
 
 /// `vkb-bridge demo`: the whole path on the built-in recording.
 struct DemoCommand: AsyncParsableCommand {

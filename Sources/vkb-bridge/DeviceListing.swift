@@ -1,4 +1,5 @@
 import FoundationEssentials
+import VKBCore
 import VKBInput
 import VKBShift
 

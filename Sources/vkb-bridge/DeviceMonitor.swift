@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
+import VKBCore
 import VKBDaemon
 import VKBInput
-import VKBShift
 
 /// Prints what `vkb-bridge monitor` shows, one line per change (one `write` each, so
 /// lines never interleave and reach a pipe at once), from the bridge's observations.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import NIOConcurrencyHelpers
+import VKBCore
 import VKBDaemon
 import VKBInput
 

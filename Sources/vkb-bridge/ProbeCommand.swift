@@ -1,7 +1,7 @@
 import ArgumentParser
+import VKBCore
 import VKBDaemon
 import VKBSender
-import VKBShift
 
 /// `vkb-bridge probe`: is the server reachable?
 struct ProbeCommand: AsyncParsableCommand {

@@ -1,5 +1,5 @@
 import Glibc
-import VKBShift
+import VKBCore
 
 /// One line of the sink's output. The keys are a contract: tests and users decode them.
 enum SinkEvent: Sendable {

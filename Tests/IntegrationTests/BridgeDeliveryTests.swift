@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import Testing
-import VKBShift
+import VKBCore
 
 /// The whole path on the replay backend: the real `vkb-bridge` and a real
 /// `vkb-telemetry-sink` process, which the tests kill and restart. Every assertion is

@@ -1,7 +1,6 @@
 import Foundation
 import Glibc
 import Testing
-import VKBShift
 
 /// A server that goes silent without closing anything (cable pulled, route gone): only
 /// keepalive and `TCP_USER_TIMEOUT` can find it. Runs in a private network namespace

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VKBShift
+import VKBCore
 
 /// `vkb-bridge probe` against real sinks.
 @Suite struct ProbeTests {

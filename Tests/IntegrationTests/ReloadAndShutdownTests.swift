@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import Testing
-import VKBShift
+import VKBCore
 
 /// SIGHUP reloads and SIGTERM/SIGINT shutdown, observed at a real sink.
 @Suite struct ReloadAndShutdownTests {

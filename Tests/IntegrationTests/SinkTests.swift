@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VKBShift
+import VKBCore
 import VKBWire
 
 /// `vkb-telemetry-sink` as a real process, talked to over real TCP on loopback.
@@ -12,6 +12,18 @@ struct SinkTests {
 
     static func hex(_ bytes: [UInt8]) -> String {
         bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The sink decodes the wire format and nothing else: no input library is linked in
+    /// (VKBCore + VKBWire only). The bridge, which reads sticks, is the contrast.
+    @Test("the sink links neither libevdev nor libudev")
+    func sinkLinksNoInputLibraries() throws {
+        let sink = try ServiceTestSupport.run("ldd", [TestBinaries.sink])
+        try #require(sink.status == 0, "\(sink.stderr)")
+        #expect(!sink.stdout.contains("libevdev"), "\(sink.stdout)")
+        #expect(!sink.stdout.contains("libudev"), "\(sink.stdout)")
+        let bridge = try ServiceTestSupport.run("ldd", [TestBinaries.bridge])
+        #expect(bridge.stdout.contains("libevdev") && bridge.stdout.contains("libudev"), "\(bridge.stdout)")
     }
 
     @Test("packets are reported in order with their raw bytes, then the disconnect")

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import Testing
-import VKBShift
+import VKBCore
 
 /// The options on the connected sockets of the sender, the probe and the sink, read back
 /// with `getsockopt` on the very socket while the programs run as the daemon's

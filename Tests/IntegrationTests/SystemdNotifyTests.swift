@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import Testing
-import VKBShift
+import VKBCore
 import VKBTestSupport
 
 /// The daemon's conversation with systemd, read from a real notification socket.

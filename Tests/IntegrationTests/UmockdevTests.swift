@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VKBShift
+import VKBCore
 
 /// The evdev/udev backend against fake VKB sticks: real libevdev and libudev in
 /// `vkb-bridge`, a umockdev testbed around it (scripts/umockdev-driver.py), fixtures

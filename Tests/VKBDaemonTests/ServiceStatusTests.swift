@@ -1,6 +1,6 @@
 import Testing
+import VKBCore
 import VKBSender
-import VKBShift
 
 @testable import VKBDaemon
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import Testing
+import VKBCore
 @testable import VKBInput
 
 /// What can be checked without an input device. The device paths (key state at open,

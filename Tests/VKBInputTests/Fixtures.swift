@@ -85,13 +85,6 @@ enum Fixtures {
             return error.description
         }
     }
-
-    /// The repository's demo recording.
-    static var demoPath: String {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("examples/demo.evemu").path
-    }
 }
 
 /// Collects a source's or watcher's events across threads.

@@ -1,4 +1,5 @@
 import Testing
+import VKBCore
 @testable import VKBInput
 
 struct KernelBitmapTests {

@@ -1,5 +1,5 @@
 import Testing
-import VKBInput
+import VKBCore
 @testable import VKBShift
 
 private let b20: UInt16 = 0x2C3  // VKB button 20

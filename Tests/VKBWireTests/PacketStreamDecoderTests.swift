@@ -1,5 +1,5 @@
 import Testing
-import VKBShift
+import VKBCore
 @testable import VKBWire
 
 @Suite("PacketStreamDecoder")

@@ -1,5 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
+import VKBCore
 import VKBInput
 import VKBSender
 import VKBShift

@@ -1,3 +1,4 @@
+import VKBCore
 import VKBInput
 import VKBSender
 import VKBShift

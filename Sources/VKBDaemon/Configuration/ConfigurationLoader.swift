@@ -1,4 +1,5 @@
 import TOMLKit
+import VKBCore
 import VKBInput
 import VKBSender
 import VKBShift

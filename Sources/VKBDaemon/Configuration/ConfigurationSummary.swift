@@ -1,5 +1,5 @@
+import VKBCore
 import VKBInput
-import VKBShift
 
 /// A readable summary of a valid config, for `check-config`.
 public struct ConfigurationSummary: Sendable {

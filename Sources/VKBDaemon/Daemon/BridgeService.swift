@@ -3,9 +3,9 @@ import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
 #endif
+import VKBCore
 import VKBInput
 import VKBSender
-import VKBShift
 
 /// The daemon: config, sender, bridge and device watcher, run as one service with
 /// reload on SIGHUP and a clean stop on SIGTERM/SIGINT (`DaemonSignals`).

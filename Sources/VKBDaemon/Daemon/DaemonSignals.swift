@@ -1,4 +1,5 @@
 import Synchronization
+import VKBCore
 import VKBInput
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
+import VKBCore
 import VKBSender
-import VKBShift
 
 /// What `systemctl status` shows on its `Status:` line (sent as `STATUS=`): the
 /// connection, the endpoint, the bitmap last handed to the sender, and the attached devices.

@@ -1,6 +1,6 @@
 import NIOConcurrencyHelpers
+import VKBCore
 import VKBSender
-import VKBShift
 
 /// Keeps systemd's `STATUS=` line current without touching the input path: updates
 /// only mark the line changed, and one task sends it.

@@ -5,6 +5,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import VKBCore
 
 /// Reads one `/dev/input/eventN` node through libevdev and reports its key state.
 ///

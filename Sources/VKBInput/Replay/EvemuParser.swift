@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import VKBCore
 
 /// One pass over a recording's bytes, line by line, without building per-line strings:
 /// `E:` lines (nearly all of a file) are scanned in place. The format is documented on

@@ -1,3 +1,5 @@
+import VKBCore
+
 /// A parsed `evemu-record` file: the device description (`N:`, `I:`, `P:`, `B:`, `A:`,
 /// `L:`, `S:` lines) and its events (`E:` lines).
 ///

@@ -1,3 +1,5 @@
+import VKBCore
+
 /// A device played back from an evemu recording, standing in for an evdev node.
 ///
 /// `run` reports `.keyState(KeySet())` first (a recording starts with every key

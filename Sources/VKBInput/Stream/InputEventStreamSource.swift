@@ -3,6 +3,7 @@ import CEvdev
 #if canImport(Glibc)
 import Glibc
 #endif
+import VKBCore
 
 /// Reads raw `struct input_event` records, exactly as a `/dev/input/eventN` node delivers
 /// them, from a FIFO, pipe or file. It is the input path `make bench` gives the bridge and

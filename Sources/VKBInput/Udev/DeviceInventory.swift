@@ -1,4 +1,5 @@
 import CUdev
+import VKBCore
 
 /// One input event device as `vkb-bridge devices` shows it.
 public struct InputDeviceInfo: Sendable, Hashable {

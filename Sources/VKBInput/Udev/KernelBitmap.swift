@@ -1,3 +1,5 @@
+import VKBCore
+
 /// Parses the bitmaps sysfs shows in `capabilities/*` (`drivers/input/input.c`,
 /// `input_print_bitmap`): unsigned longs in hex, most significant first, separated
 /// by spaces, leading zero words left out. `"ffff00000000 0 0 0 0"` on a 64-bit

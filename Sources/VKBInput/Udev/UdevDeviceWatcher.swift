@@ -5,6 +5,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import VKBCore
 
 /// Finds input event nodes through libudev and follows them being plugged and
 /// unplugged, handing out an `EvdevDeviceSource` for each.

@@ -3,6 +3,7 @@ import CUdev
 #if canImport(Glibc)
 import Glibc
 #endif
+import VKBCore
 
 /// A view of one udev `input` event device (`/sys/…/inputN/eventM`). Borrows the
 /// `udev_device` pointer: the caller keeps it alive, on its own thread.

@@ -1,5 +1,4 @@
 import Foundation
-import VKBShift
 
 /// `vkb-bridge run` as a real process, with a config written for a test.
 final class BridgeProcess: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import VKBCore
 import VKBInput
 
 /// Writes small evemu recordings of a VKB Gladiator for tests: the demo recording's

@@ -1,7 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import Testing
-import VKBShift
+import VKBCore
 
 /// `vkb-telemetry-sink` run as a real process, its JSON lines decoded into `SinkRecord`s.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import VKBShift
+import VKBCore
 
 /// One JSON line of `vkb-telemetry-sink`, decoded and typed.
 struct SinkRecord: Sendable, Equatable, CustomStringConvertible {

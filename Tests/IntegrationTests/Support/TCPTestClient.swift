@@ -1,4 +1,5 @@
 import Foundation
+import VKBCore
 
 /// A plain TCP client for tests, on a non-blocking socket: every wait polls with a
 /// deadline, so a test never hangs and never blocks a concurrency thread.

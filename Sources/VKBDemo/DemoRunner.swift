@@ -2,9 +2,10 @@ import FoundationEssentials
 import Glibc
 import Logging
 import NIOConcurrencyHelpers
+import VKBCore
+import VKBDaemon
 import VKBInput
 import VKBSender
-import VKBShift
 
 /// `vkb-bridge demo`: replays the shipped VKB stick recording into a real
 /// `vkb-telemetry-sink` process, kills the sink midway and restarts it on the same

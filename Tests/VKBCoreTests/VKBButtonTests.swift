@@ -1,6 +1,6 @@
 import Testing
 
-@testable import VKBInput
+@testable import VKBCore
 
 @Suite("VKBButton")
 struct VKBButtonTests {

@@ -1,18 +1,24 @@
-import Foundation
+import NIOConcurrencyHelpers
 import Testing
+import VKBCore
+import VKBDemo
+import VKBInput
 
-@testable import VKBInput
-
-/// The shipped demo recording must match what its header promises the demo config.
+/// The shipped demo recording, as embedded in the binary, must match what its header
+/// promises the demo config.
 @Suite("demo.evemu")
 struct DemoRecordingTests {
+    static func recording() throws -> EvemuRecording {
+        try EvemuRecording(parsing: DemoRecording.text, path: "demo.evemu")
+    }
+
     static let shift1: UInt16 = 0x2C3  // button 20, hold
     static let shift2: UInt16 = 0x2C4  // button 21, toggle
     static let subshift1: UInt16 = 0x124  // button 5, hold
     static let subshift2: UInt16 = 0x125  // button 6, hold
 
     @Test func describesAGladiatorEvoR() throws {
-        let r = try EvemuRecording(contentsOfFile: Fixtures.demoPath)
+        let r = try Self.recording()
         #expect(r.formatVersion == .init(major: 1, minor: 3))
         #expect(r.device.name == "VKB-Sim © Alex Oz 2021  VKBsim Gladiator EVO  R  ")
         #expect(r.device.usbID == "231d:0200")
@@ -27,7 +33,7 @@ struct DemoRecordingTests {
     }
 
     @Test func eachButtonEventFollowsItsScanCode() throws {
-        let events = try EvemuRecording(contentsOfFile: Fixtures.demoPath).events
+        let events = try Self.recording().events
         var keys = 0
         for (i, e) in events.enumerated() where e.type == EventType.key {
             keys += 1
@@ -43,14 +49,14 @@ struct DemoRecordingTests {
 
     /// Replays the demo with the documented bindings and checks the documented timeline.
     @Test func finalStateIsAsDocumented() throws {
-        let text = try String(contentsOfFile: Fixtures.demoPath, encoding: .utf8)
+        let text = DemoRecording.text
         #expect(text.contains("shift2    <- button 21 (BTN_TRIGGER_HAPPY5, 0x2c4)  toggle"))
         #expect(text.contains("VKBShiftBitmap packet: a5 0d 00 04 02 00 00 00"))
 
-        let source = ReplayDeviceSource(recording: try EvemuRecording(contentsOfFile: Fixtures.demoPath), speed: 0)
-        let log = EventLog<DeviceSourceEvent>()
-        try source.run { log.append($0) }
-        let events = log.events
+        let source = ReplayDeviceSource(recording: try Self.recording(), speed: 0)
+        let log = NIOLockedValueBox<[DeviceSourceEvent]>([])
+        try source.run { event in log.withLockedValue { $0.append(event) } }
+        let events = log.withLockedValue { $0 }
         #expect(events.first == .keyState(KeySet()))
         #expect(events.last == .ended)
 

@@ -1,4 +1,5 @@
 import Glibc
+import VKBCore
 import VKBInput
 
 /// A child process with its standard output and error read line by line on a
