@@ -122,7 +122,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "VKBTestSupport", path: "Tests/VKBTestSupport", swiftSettings: strict),
-        .testTarget(name: "VKBDaemonTests", dependencies: ["VKBCore", "VKBDaemon", "VKBShift", "VKBTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "VKBDaemonTests",
+            dependencies: [
+                "VKBCore", "VKBDaemon", "VKBDemo", "VKBInput", "VKBShift", "VKBTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "VKBDemoTests",
             dependencies: [

@@ -1,0 +1,127 @@
+import Logging
+import NIOConcurrencyHelpers
+import Testing
+import VKBCore
+import VKBDemo
+import VKBInput
+
+@testable import VKBDaemon
+
+/// The daemon's core in process: replay sources in, and an in-memory state sink (the
+/// `deliver` closure) instead of the sender, so a test sees every state the bridge hands
+/// on, in order, without sockets or processes.
+@Suite struct BridgeTests {
+    /// Every state delivered and every observation, in order.
+    final class Recorder: Sendable {
+        private let log = NIOLockedValueBox<(states: [ShiftState], observations: [Bridge.Observation])>(([], []))
+
+        var states: [ShiftState] { log.withLockedValue { $0.states } }
+        var observations: [Bridge.Observation] { log.withLockedValue { $0.observations } }
+
+        func deliver(_ state: ShiftState) { log.withLockedValue { $0.states.append(state) } }
+        func observe(_ observation: Bridge.Observation) { log.withLockedValue { $0.observations.append(observation) } }
+
+        /// Polls `condition` until it holds or two seconds pass.
+        func waitFor(_ what: String, _ condition: (Recorder) -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(2)
+            while !condition(self) {
+                try #require(ContinuousClock.now < deadline, "timed out waiting for \(what); states \(states)")
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+    }
+
+    /// A replayed stick named `name` that presses VKB `button` at the start and holds it.
+    static func stick(_ name: String, holding button: Int, path: String) throws -> ReplayDeviceSource {
+        let header = DemoRecording.text.split(separator: "\n", omittingEmptySubsequences: false)
+            .prefix { !$0.hasPrefix("E:") }
+            .map { $0.hasPrefix("N: ") ? "N: \(name)" : String($0) }
+            .joined(separator: "\n")
+        let code = String(try VKBButton.code(forButton: button).get(), radix: 16)
+        let events = """
+            E: 0.000000 0000 0000 0000
+            E: 0.001000 0004 0004 \(0x90000 + button)
+            E: 0.001000 0001 0\(code) 1
+            E: 0.001000 0000 0000 0000
+
+            """
+        return ReplayDeviceSource(recording: try EvemuRecording(parsing: header + "\n" + events, path: path), speed: 0)
+    }
+
+    static func configuration(_ text: String) throws -> BridgeConfiguration {
+        try ConfigurationLoader.parse(text, file: "test.toml")
+    }
+
+    static let gladiatorShift1 = """
+        [[device]]
+        id = "left"
+        name_contains = "Gladiator"
+        [[binding]]
+        bit = "shift1"
+        button = 20
+        device = "left"
+        """
+
+    static func bridge(_ configuration: BridgeConfiguration, _ recorder: Recorder) -> Bridge {
+        Bridge(
+            configuration: configuration, logger: Logger(label: "test"),
+            deliver: { recorder.deliver($0) }, observe: { recorder.observe($0) })
+    }
+
+    @Test func aReloadDetachesTheUnmatchedAndAttachesTheNewlyMatched() async throws {
+        let recorder = Recorder()
+        let bridge = Self.bridge(try Self.configuration(Self.gladiatorShift1), recorder)
+        defer { bridge.detachAll() }
+        let gladiator = bridge.attach(try Self.stick("VKBsim Gladiator EVO R", holding: 20, path: "gladiator.evemu"))
+        let gunfighter = bridge.attach(try Self.stick("VKBsim Gunfighter MCG", holding: 21, path: "gunfighter.evemu"))
+        #expect(gladiator != nil)
+        #expect(gunfighter == nil, "no rule matches the Gunfighter yet")
+        try await recorder.waitFor("shift1") { $0.states == [ShiftState(shift: 1)] }
+        #expect(bridge.ignoredPaths == ["gunfighter.evemu"])
+
+        // The new config wants only the Gunfighter: the Gladiator's hold stops counting
+        // at once, it is detached, and the Gunfighter (seen before, ignored until now) is
+        // attached with the button it holds.
+        bridge.reconfigure(try Self.configuration("""
+            [[device]]
+            id = "right"
+            name_contains = "Gunfighter"
+            [[binding]]
+            bit = "shift2"
+            button = 21
+            device = "right"
+            """))
+        try await recorder.waitFor("shift2") { $0.states.last == ShiftState(shift: 2) }
+        #expect(recorder.states == [ShiftState(shift: 1), .clear, ShiftState(shift: 2)])
+        #expect(bridge.ignoredPaths.isEmpty)
+        let detached = recorder.observations.compactMap { observation -> (Int, Bridge.DetachCause)? in
+            guard case .detached(let handle, _, let cause) = observation else { return nil }
+            return (handle, cause)
+        }
+        #expect(detached.count == 1 && detached.first?.0 == gladiator && detached.first?.1 == .unmatched)
+    }
+
+    @Test func aReloadRebindsTheButtonsHeldNowWithoutNewInput() async throws {
+        let recorder = Recorder()
+        let bridge = Self.bridge(try Self.configuration(Self.gladiatorShift1), recorder)
+        defer { bridge.detachAll() }
+        #expect(bridge.attach(try Self.stick("VKBsim Gladiator EVO R", holding: 20, path: "gladiator.evemu")) != nil)
+        try await recorder.waitFor("shift1") { $0.states == [ShiftState(shift: 1)] }
+        try await recorder.waitFor("the recording's end") { _ in bridge.allSourcesEnded }
+
+        bridge.reconfigure(try Self.configuration(Self.gladiatorShift1.replacing("shift1", with: "subshift3")))
+        #expect(recorder.states == [ShiftState(shift: 1), ShiftState(subshift: 4)])
+        // The device stayed attached: nothing was detached.
+        #expect(!recorder.observations.contains { if case .detached = $0 { true } else { false } })
+    }
+
+    @Test func removalReleasesWhatTheDeviceHeld() async throws {
+        let recorder = Recorder()
+        let bridge = Self.bridge(try Self.configuration(Self.gladiatorShift1), recorder)
+        defer { bridge.detachAll() }
+        #expect(bridge.attach(try Self.stick("VKBsim Gladiator EVO R", holding: 20, path: "gladiator.evemu")) != nil)
+        try await recorder.waitFor("shift1") { $0.states == [ShiftState(shift: 1)] }
+        bridge.detach(path: "gladiator.evemu")
+        #expect(recorder.states == [ShiftState(shift: 1), .clear])
+    }
+}
