@@ -1,6 +1,4 @@
 import ArgumentParser
-import Dispatch
-import NIOConcurrencyHelpers
 import VKBCore
 import VKBDaemon
 import VKBInput
@@ -10,7 +8,7 @@ import Glibc
 #endif
 
 /// `vkb-bridge monitor`: shows sticks coming and going and every button, live.
-struct MonitorCommand: ParsableCommand {
+struct MonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
         abstract: "Watch sticks and print every button press and release: a learn mode for writing the config.",
@@ -21,7 +19,7 @@ struct MonitorCommand: ParsableCommand {
             events, and 'detached NODE'. With --config, only the devices its [[device]] rules \
             match are read, lines start with the rule's id, and each button line ends with the \
             resulting shift state (→ shift1+subshift2). Nothing is sent to any server. \
-            SIGUSR1 prints 'fds N', the number of open file descriptors. Stops on SIGINT/SIGTERM.
+            SIGUSR1 prints 'fds N', the number of open file descriptors; SIGHUP re-reads --config. Stops on SIGINT/SIGTERM.
             """
     )
 
@@ -45,13 +43,10 @@ struct MonitorCommand: ParsableCommand {
         try OptionLimits.seconds(permissionRetry, "--permission-retry", allowZero: true)
     }
 
-    func run() throws {
+    func run() async throws {
         let logger = logging.bootstrap(label: "vkb-bridge")
         let configuration = try config.map(loadConfigurationOrExit) ?? BridgeConfiguration()
-        let monitor = DeviceMonitor(printFDs: debugFds, showState: !configuration.bindings.isEmpty)
-        let bridge = Bridge(
-            configuration: configuration, logger: logger, deliver: { _ in },
-            observe: monitor.observe)
+        let monitor = DeviceMonitor(printFDs: debugFds, showState: !configuration.bindings.isEmpty, printLine: printLine)
         let watcher: any DeviceWatcher
         if let replayWatcher = try replay.makeWatcher() {
             watcher = replayWatcher
@@ -65,47 +60,18 @@ struct MonitorCommand: ParsableCommand {
                 logger: logger
             )
         }
-
-        let finished = DispatchSemaphore(value: 0)
-        let failure = NIOLockedValueBox<(any Error)?>(nil)
-        let signals = Self.handleSignals(fds: monitor.printFileDescriptors) { finished.signal() }
-        defer { signals.forEach { $0.cancel() } }
-
-        let thread = try BlockingThread {
-            do {
-                try bridge.follow(watcher)
-            } catch {
-                failure.withLockedValue { $0 = error }
-                finished.signal()
-            }
-        }
-        finished.wait()
-        watcher.stop()
-        thread.join()
-        bridge.detachAll()
-        if let error = failure.withLockedValue({ $0 }) {
+        // The daemon's lifecycle without a sender: SIGINT/SIGTERM stop, SIGHUP re-reads
+        // --config, SIGUSR1 prints the descriptor count.
+        let service = BridgeService(
+            configuration: configuration, configPath: config, watcher: watcher, sending: false,
+            logger: logger, observe: monitor.observe, onUserSignal: monitor.printFileDescriptors)
+        let signals = try DaemonSignals(handling: DaemonSignals.handled + [SIGUSR1])
+        defer { signals.stop() }
+        do {
+            try await service.run(signals: signals)
+        } catch let error as BridgeService.WatcherFailed {
             printError("monitor: \(error)")
             throw ExitCode.failure
         }
-    }
-
-    /// SIGINT/SIGTERM end the monitor; SIGUSR1 prints the open descriptor count.
-    private static func handleSignals(
-        fds: @escaping @Sendable () -> Void, stop: @escaping @Sendable () -> Void
-    ) -> [any DispatchSourceSignal] {
-        let queue = DispatchQueue(label: "vkb-bridge.monitor.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM, SIGUSR1] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            if sig == SIGUSR1 {
-                source.setEventHandler(handler: fds)
-            } else {
-                source.setEventHandler(handler: stop)
-            }
-            source.resume()
-            sources.append(source)
-        }
-        return sources
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// `vkb-bridge monitor` as a learn mode, on the replay backend.
@@ -42,5 +43,27 @@ import Testing
         try await monitor.waitForLine { $0.hasPrefix("ignored \(rec) 231d:0200") && $0.hasSuffix("no [[device]] matches") }
         monitor.terminate()
         #expect(try await monitor.waitForExit() == .exited(0))
+    }
+
+    /// The daemon's lifecycle: SIGHUP re-reads --config (a rule that no longer matches
+    /// detaches the stick), SIGUSR1 prints the descriptor count, SIGTERM stops cleanly.
+    @Test func sighupReloadsTheConfigAndSigusr1CountsDescriptors() async throws {
+        let tmp = try TemporaryDirectory()
+        let rec = try RecordingWriter.write([.init(seconds: 0, button: 20, down: true)], named: "held.evemu", in: tmp.url)
+        let config = tmp.url.appendingPathComponent("monitor.toml")
+        try BridgeProcess.config(port: 1).write(to: config, atomically: true, encoding: .utf8)
+        let monitor = try ChildProcess(
+            executable: try TestBinaries.bridge,
+            arguments: ["monitor", "--config", config.path, "--replay", rec, "--speed", "0"])
+        try await monitor.waitForLine(containing: "stick: ended")
+        monitor.signal(SIGUSR1)
+        try await monitor.waitForLine { $0.hasPrefix("fds ") && Int($0.dropFirst(4)) != nil }
+
+        try "[[device]]\nid = \"gf\"\nproduct = 0x0127\n".write(to: config, atomically: true, encoding: .utf8)
+        monitor.signal(SIGHUP)
+        try await monitor.waitForLine(containing: "detached \(rec)")
+        monitor.terminate()
+        #expect(try await monitor.waitForExit() == .exited(0))
+        #expect(monitor.stdout.lines.filter { $0 == "detached \(rec)" }.count == 1, "detached once, by the reload")
     }
 }

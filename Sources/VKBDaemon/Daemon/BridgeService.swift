@@ -9,6 +9,8 @@ import VKBSender
 
 /// The daemon: config, sender, bridge and device watcher, run as one service with
 /// reload on SIGHUP and a clean stop on SIGTERM/SIGINT (`DaemonSignals`).
+///
+/// The one lifecycle of `run`, `monitor` (no sender: `sending: false`) and `demo`.
 public final class BridgeService: Sendable {
     /// When `run` should return by itself.
     public enum Completion: Sendable {
@@ -30,7 +32,8 @@ public final class BridgeService: Sendable {
         static let interrupted = NotDelivered(description: "stopped by a signal before the final state was delivered")
     }
 
-    public let sender: ReconnectingSender
+    /// Nil for `monitor`, which sends nothing.
+    private let sender: ReconnectingSender?
     public let bridge: Bridge
     private let watcher: any DeviceWatcher
     private let configPath: String?
@@ -38,6 +41,7 @@ public final class BridgeService: Sendable {
     private let completion: Completion
     private let logger: Logger
     private let observeSender: @Sendable (SenderEvent) -> Void
+    private let onUserSignal: @Sendable () -> Void
     private let status: StatusReporter
     private let ended: AsyncStream<Void>
     private let endedContinuation: AsyncStream<Void>.Continuation
@@ -45,18 +49,23 @@ public final class BridgeService: Sendable {
     /// - Parameters:
     ///   - configPath: re-read on SIGHUP; nil disables reload.
     ///   - observe: extra observer of bridge events (e.g. `monitor`'s printer).
+    ///   - sending: false for `monitor`: no sender, nothing leaves the machine.
     ///   - observeSender: extra observer of the sender's events (e.g. `demo`'s timeline).
+    ///   - onUserSignal: what SIGUSR1 does, when `run`'s signals include it (`monitor`).
     public init(
         configuration: BridgeConfiguration,
         configPath: String?,
         watcher: any DeviceWatcher,
         completion: Completion = .never,
+        sending: Bool = true,
         logger: Logger,
         observe: @escaping @Sendable (Bridge.Observation) -> Void = { _ in },
-        observeSender: @escaping @Sendable (SenderEvent) -> Void = { _ in }
+        observeSender: @escaping @Sendable (SenderEvent) -> Void = { _ in },
+        onUserSignal: @escaping @Sendable () -> Void = {}
     ) {
         self.observeSender = observeSender
-        let sender = ReconnectingSender(configuration: configuration.sender, eventLoop: DaemonThreads.senderLoop)
+        self.onUserSignal = onUserSignal
+        let sender = sending ? ReconnectingSender(configuration: configuration.sender, eventLoop: DaemonThreads.senderLoop) : nil
         self.sender = sender
         let status = StatusReporter(notifier: SystemdNotifier(), endpoint: configuration.sender.endpointDescription)
         self.status = status
@@ -69,9 +78,10 @@ public final class BridgeService: Sendable {
         let endedContinuation = endedContinuation
         self.bridge = Bridge(
             configuration: configuration, logger: logger,
-            deliver: { sender.submit($0) },
+            deliver: { sender?.submit($0) },
             observe: { [logger] observation in
-                BridgeService.log(observation, to: logger)
+                // `monitor` (no sender) prints every observation itself, on stdout.
+                if sending { BridgeService.log(observation, to: logger) }
                 BridgeService.report(observation, to: status)
                 switch observation {
                 case .ended, .ignored: endedContinuation.yield()
@@ -81,38 +91,50 @@ public final class BridgeService: Sendable {
             })
     }
 
-    /// Runs until `completion` says so or a stop signal arrives.
-    /// - Parameter signals: SIGTERM/SIGINT stop, SIGHUP reloads; nil for a run that
-    ///   only `completion` ends (the demo).
+    /// The device watcher failed: the service cannot see sticks any more.
+    public struct WatcherFailed: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Runs until `completion` says so, a stop signal arrives, or the device watcher fails
+    /// (then it throws `WatcherFailed`, after a clean shutdown).
+    /// - Parameter signals: SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1 calls
+    ///   `onUserSignal`; nil for a run that only `completion` ends (the demo).
     public func run(signals: DaemonSignals? = nil) async throws {
-        sender.start()
+        sender?.start()
         let watcher = self.watcher
         let bridge = self.bridge
         let logger = self.logger
+        let (stopRequested, requestStop) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let watcherFailure = NIOLockedValueBox<WatcherFailed?>(nil)
         let watcherThread = try BlockingThread {
             do {
                 try bridge.follow(watcher)
             } catch {
                 logger.error("device watcher failed: \(error)")
+                watcherFailure.withLockedValue { $0 = WatcherFailed(description: "device watcher failed: \(error)") }
+                requestStop.yield()
             }
         }
         defer { watcherThread.join() }
-        logger.info("watching devices; sending to \(configuration.withLockedValue { $0.sender.endpointDescription })")
+        let endpoint = configuration.withLockedValue { $0.sender.endpointDescription }
+        logger.info(sender == nil ? "watching devices; sending nothing" : "watching devices; sending to \(endpoint)")
         // Ready once the config is loaded and devices are watched; never waits for the server.
         status.notifier.ready(status: status.text)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.logSenderEvents() }
+            if sender != nil { group.addTask { await self.logSenderEvents() } }
             group.addTask { await self.status.run() }
             if let interval = status.notifier.watchdogPingInterval {
                 group.addTask { await self.pingWatchdog(every: interval) }
             }
-            let (stopRequested, requestStop) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             if let signals {
                 group.addTask {
                     for await signal in signals.received {
                         if signal == SIGHUP {
                             self.reload()
+                        } else if signal == SIGUSR1 {
+                            self.onUserSignal()
                         } else {
                             self.logger.info("\(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping")
                             requestStop.yield()
@@ -133,12 +155,11 @@ public final class BridgeService: Sendable {
                             try await self.waitUntilDelivered(timeoutSeconds: timeout)
                             return true
                         }
-                        if signals != nil {
-                            // `requestStop` outlives this wait, so the stream ends only by a stop.
-                            race.addTask {
-                                for await _ in stopRequested { return false }
-                                return false
-                            }
+                        // A stop signal, or the watcher failing. (`requestStop` outlives
+                        // this wait, so the stream ends only by a stop.)
+                        race.addTask {
+                            for await _ in stopRequested { return false }
+                            return false
                         }
                         defer { race.cancelAll() }
                         if try await race.next() == false { throw NotDelivered.interrupted }
@@ -149,6 +170,7 @@ public final class BridgeService: Sendable {
             }
             await self.shutdown()
             group.cancelAll()
+            if let failure = watcherFailure.withLockedValue({ $0 }) { throw failure }
             if let failure { throw failure }
         }
     }
@@ -159,7 +181,7 @@ public final class BridgeService: Sendable {
         // The sender stops first: releasing the buttons of detached devices must not
         // reach the server, which keeps the last state unless clear_on_exit says otherwise.
         let clear = configuration.withLockedValue { $0.clearOnExit }
-        await sender.stop(sending: clear ? .clear : nil)
+        await sender?.stop(sending: clear ? .clear : nil)
         bridge.detachAll()
         endedContinuation.finish()
         status.finish()
@@ -169,7 +191,7 @@ public final class BridgeService: Sendable {
     /// loop stops the pings and systemd restarts the daemon.
     private func pingWatchdog(every interval: Duration) async {
         while !Task.isCancelled {
-            _ = await sender.statistics()
+            _ = await sender?.statistics()
             status.notifier.watchdog()
             try? await DaemonThreads.sleep(for: interval)
         }
@@ -189,6 +211,7 @@ public final class BridgeService: Sendable {
     }
 
     private func waitUntilDelivered(timeoutSeconds: Double) async throws {
+        guard let sender else { throw NotDelivered(description: "nothing is sent (no sender)") }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // A replay watcher reports every recording at once: when all of them were
@@ -201,11 +224,11 @@ public final class BridgeService: Sendable {
                         throw NotDelivered(description: "no [[device]] rule matches \(recordings == 1 ? "the recording" : "any of the \(recordings) recordings") (\(ignored.joined(separator: ", "))): nothing to deliver; compare the recording's N: (name) and I: (ids) lines with the rules")
                     }
                 }
-                try await self.sender.waitUntilDelivered()
+                try await sender.waitUntilDelivered()
             }
             group.addTask {
                 try await DaemonThreads.sleep(for: .milliseconds(Int(timeoutSeconds * 1000)))
-                let stats = await self.sender.statistics()
+                let stats = await sender.statistics()
                 let detail = !self.bridge.allSourcesEnded
                     ? "the recordings had not ended"
                     : stats.isConnected
@@ -236,7 +259,7 @@ public final class BridgeService: Sendable {
                 return c
             }
             bridge.reconfigure(new)
-            sender.update(new.sender)
+            sender?.update(new.sender)
             status.endpoint(new.sender.endpointDescription)
             let endpoint = new.sender.needsReconnect(comparedTo: old.sender)
                 ? "reconnecting to \(new.sender.endpointDescription)" : "connection kept"
@@ -250,6 +273,7 @@ public final class BridgeService: Sendable {
     }
 
     private func logSenderEvents() async {
+        guard let sender else { return }
         for await event in sender.events {
             observeSender(event)
             if case .connectionState(let state) = event { status.connection(state) }

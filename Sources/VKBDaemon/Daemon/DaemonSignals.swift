@@ -6,9 +6,9 @@ import VKBInput
 import Glibc
 #endif
 
-/// SIGTERM, SIGINT and SIGHUP for the daemon: a handler writes each signal's number into
-/// a socket pair (the self-pipe trick), and one thread of this object's own reads it.
-/// This object owns both ends and that thread.
+/// SIGTERM, SIGINT and SIGHUP for the daemon (and SIGUSR1 for `monitor`, when asked): a
+/// handler writes each signal's number into a socket pair (the self-pipe trick), and one
+/// thread of this object's own reads it. This object owns both ends and that thread.
 ///
 /// Not swift-service-lifecycle's UnixSignals: its `DispatchSource` starts libdispatch
 /// worker threads, and those call `setpriority()`, which the unit's
@@ -26,9 +26,12 @@ public final class DaemonSignals: Sendable {
 
     /// The signals the daemon handles.
     public static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP]
+    /// What this instance handles (`monitor` adds SIGUSR1).
+    private let signals: [Int32]
 
-    /// Installs the handlers and starts reading.
-    public init() throws(SystemCallError) {
+    /// Installs the handlers for `signals` and starts reading.
+    public init(handling signals: [Int32] = DaemonSignals.handled) throws(SystemCallError) {
+        self.signals = signals
         var fds: [Int32] = [-1, -1]
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
         guard socketpair(AF_UNIX, type, 0, &fds) == 0 else { throw SystemCallError("socketpair", errno: errno) }
@@ -53,7 +56,7 @@ public final class DaemonSignals: Sendable {
             throw error
         }
         precondition(handlerFD.exchange(writeFD, ordering: .sequentiallyConsistent) == -1, "one DaemonSignals at a time")
-        for signal in Self.handled {
+        for signal in signals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = forwardSignal
             action.sa_flags = SA_RESTART
@@ -64,7 +67,7 @@ public final class DaemonSignals: Sendable {
 
     /// Restores the default actions, stops the reader thread and closes the descriptors.
     public func stop() {
-        for signal in Self.handled { Glibc.signal(signal, SIG_DFL) }
+        for signal in signals { Glibc.signal(signal, SIG_DFL) }
         _ = handlerFD.exchange(-1, ordering: .sequentiallyConsistent)
         wake.wake()
         thread.join()

@@ -2,7 +2,7 @@ import Glibc
 
 /// Open file descriptors of this process (entries of /proc/self/fd, minus the one
 /// used to list them), or nil when /proc is not there.
-func openFileDescriptorCount() -> Int? {
+public func openFileDescriptorCount() -> Int? {
     guard let dir = opendir("/proc/self/fd") else { return nil }
     defer { closedir(dir) }
     var count = 0

@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 import VKBCore
-import VKBDaemon
 import VKBInput
 
 /// Prints what `vkb-bridge monitor` shows, one line per change (one `write` each, so
@@ -17,17 +16,23 @@ import VKBInput
 /// - `NODE: lost: REASON` when reading fails; `detached NODE` otherwise
 /// - `NAME: ended` when a replayed recording ends
 /// - `fds N` (open file descriptors) after each open and detach with `printFDs`
-final class DeviceMonitor: Sendable {
+public final class DeviceMonitor: Sendable {
     private let printFDs: Bool
     private let showState: Bool
+    private let printLine: @Sendable (String) -> Void
     private let opened = NIOLockedValueBox<Set<Int>>([])
 
-    init(printFDs: Bool, showState: Bool) {
+    /// - Parameters:
+    ///   - printFDs: print `fds N` after each open and detach.
+    ///   - showState: end button lines with the resulting shift state.
+    ///   - printLine: writes one line at once (the CLI's unbuffered stdout).
+    public init(printFDs: Bool, showState: Bool, printLine: @escaping @Sendable (String) -> Void) {
         self.printFDs = printFDs
         self.showState = showState
+        self.printLine = printLine
     }
 
-    func observe(_ observation: Bridge.Observation) {
+    public func observe(_ observation: Bridge.Observation) {
         switch observation {
         case .attached(let handle, let d, let label):
             names.withLockedValue { $0[handle] = label ?? d.path }
@@ -62,7 +67,7 @@ final class DeviceMonitor: Sendable {
         showState ? " → \(state)" : ""
     }
 
-    func printFileDescriptors() {
+    public func printFileDescriptors() {
         printLine("fds \(openFileDescriptorCount() ?? -1)")
     }
 
