@@ -4,6 +4,13 @@ import Testing
 
 /// `vkb-bridge monitor` as a learn mode, on the replay backend.
 @Suite struct MonitorTests {
+    /// `monitor --config CONFIG --replay REC --speed 0`.
+    static func monitor(replaying rec: String, config: URL) throws -> ChildProcess {
+        try ChildProcess(
+            executable: try TestBinaries.bridge,
+            arguments: ["monitor", "--config", config.path, "--replay", rec, "--speed", "0"])
+    }
+
     @Test func withAConfigEachButtonLineShowsTheResultingState() async throws {
         let tmp = try TemporaryDirectory()
         let rec = try RecordingWriter.write(
@@ -14,9 +21,7 @@ import Testing
             ], named: "learn.evemu", in: tmp.url)
         let config = tmp.url.appendingPathComponent("learn.toml")
         try BridgeProcess.config(port: 1).write(to: config, atomically: true, encoding: .utf8)
-        let monitor = try ChildProcess(
-            executable: try TestBinaries.bridge,
-            arguments: ["monitor", "--config", config.path, "--replay", rec, "--speed", "0"])
+        let monitor = try Self.monitor(replaying: rec, config: config)
         try await monitor.waitForLine(containing: "stick: ended")
         monitor.terminate()
         #expect(try await monitor.waitForExit() == .exited(0))
@@ -37,9 +42,7 @@ import Testing
         let rec = try RecordingWriter.write([.init(seconds: 0, button: 1, down: true)], named: "other.evemu", in: tmp.url)
         let config = tmp.url.appendingPathComponent("only-gunfighter.toml")
         try "[[device]]\nid = \"gf\"\nproduct = 0x0127\n".write(to: config, atomically: true, encoding: .utf8)
-        let monitor = try ChildProcess(
-            executable: try TestBinaries.bridge,
-            arguments: ["monitor", "--config", config.path, "--replay", rec, "--speed", "0"])
+        let monitor = try Self.monitor(replaying: rec, config: config)
         try await monitor.waitForLine { $0.hasPrefix("ignored \(rec) 231d:0200") && $0.hasSuffix("no [[device]] matches") }
         monitor.terminate()
         #expect(try await monitor.waitForExit() == .exited(0))
@@ -52,9 +55,7 @@ import Testing
         let rec = try RecordingWriter.write([.init(seconds: 0, button: 20, down: true)], named: "held.evemu", in: tmp.url)
         let config = tmp.url.appendingPathComponent("monitor.toml")
         try BridgeProcess.config(port: 1).write(to: config, atomically: true, encoding: .utf8)
-        let monitor = try ChildProcess(
-            executable: try TestBinaries.bridge,
-            arguments: ["monitor", "--config", config.path, "--replay", rec, "--speed", "0"])
+        let monitor = try Self.monitor(replaying: rec, config: config)
         try await monitor.waitForLine(containing: "stick: ended")
         monitor.signal(SIGUSR1)
         try await monitor.waitForLine { $0.hasPrefix("fds ") && Int($0.dropFirst(4)) != nil }
