@@ -156,7 +156,7 @@ final class Timeline: Sendable {
             say("stick", "\(button) \(pressed ? "down" : "up")".padding(18) + "→ \(state)")
         case .ended:
             say("stick", "recording ended; the stick keeps its last state")
-        case .detached, .ignored, .keyState:
+        case .detached, .ignored, .keyState, .enumerated:
             break
         }
     }

@@ -25,6 +25,9 @@ public enum DeviceWatcherEvent: Sendable {
     case added(any DeviceSource)
     /// The device at this path (`DeviceDescription.path`) went away.
     case removed(path: String)
+    /// Every device present when the watcher started has been reported; what follows is
+    /// hotplug. Sent once.
+    case enumerated
 }
 
 /// Receives watcher events, in order, on the watcher's thread.

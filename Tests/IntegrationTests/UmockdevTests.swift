@@ -344,6 +344,26 @@ struct UmockdevTests {
     // MARK: - start-up enumeration
 
     @Test(.enabled(if: UmockdevDriver.canPrivatizeRun, "needs a private mount namespace (unshare -m) to seed the udev database"))
+    func aStickHeldAtStartIsTheFirstStateTheServerSees() async throws {
+        // A restarted daemon while the pilot holds a shift: the first packet on the first
+        // connection must already say so, never "all released" first.
+        let tmp = try TemporaryDirectory()
+        let sink = try await SinkProcess.start()
+        let config = tmp.url.appendingPathComponent("bridge.toml")
+        try BridgeProcess.config(port: sink.port).write(to: config, atomically: true, encoding: .utf8)
+        let report = try await UmockdevDriver.run([
+            .add("r", "gladiator-nxt-evo-r", event: 5, held: [20], seedDB: true),
+            .spawn(["run", "--config", config.path]),
+            .wait("connected to", stderr: true),
+            .stop,
+        ], privateRun: true)
+        try #require(report.ok, "\(report.transcript)")
+        _ = try await sink.waitForPackets(1)
+        #expect(sink.states.first == ShiftState(shift: 1), "\(sink.report())\n\(report.transcript)")
+        try await sink.stop()
+    }
+
+    @Test(.enabled(if: UmockdevDriver.canPrivatizeRun, "needs a private mount namespace (unshare -m) to seed the udev database"))
     func sticksPresentAtStartAreFoundWithTheirHeldButtons() async throws {
         // Only the Gladiator has a udev database entry: the Gunfighter looks
         // uninitialised (no rules have run), so the watcher must wait for udev.

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("ReplayDeviceWatcher")
 struct ReplayDeviceWatcherTests {
-    @Test func reportsEachSourceThenBlocksUntilStopped() throws {
+    @Test func reportsEachSourceAndTheEndOfEnumerationThenBlocksUntilStopped() throws {
         let a = ReplayDeviceSource(recording: try Fixtures.parse(Fixtures.minimal(events: []), path: "a.evemu"))
         let b = ReplayDeviceSource(recording: try Fixtures.parse(Fixtures.minimal(events: []), path: "b.evemu"))
         let watcher = ReplayDeviceWatcher(sources: [a, b])
@@ -13,13 +13,17 @@ struct ReplayDeviceWatcherTests {
         let bothAdded = DispatchSemaphore(value: 0)
         let run = BackgroundRun {
             try watcher.run { event in
-                guard case .added(let source) = event else { return }
-                added.append(source.device.path)
-                if added.events.count == 2 { bothAdded.signal() }
+                switch event {
+                case .added(let source): added.append(source.device.path)
+                case .removed(let path): added.append("removed \(path)")
+                case .enumerated:
+                    added.append("enumerated")
+                    bothAdded.signal()
+                }
             }
         }
         #expect(bothAdded.wait(timeout: .now() + 10) == .success)
-        #expect(added.events == ["a.evemu", "b.evemu"])
+        #expect(added.events == ["a.evemu", "b.evemu", "enumerated"])
         watcher.stop()
         #expect(run.wait(seconds: 5), "run did not return after stop()")
         #expect(run.error == nil)

@@ -20,6 +20,8 @@ public final class Bridge: Sendable {
         case key(handle: Int, label: String?, code: UInt16, pressed: Bool, state: ShiftState)
         case keyState(handle: Int, label: String?, keys: KeySet, state: ShiftState)
         case ended(handle: Int, device: DeviceDescription)
+        /// The watcher reported every device present at start.
+        case enumerated
     }
 
     /// Why a device was detached.
@@ -47,6 +49,8 @@ public final class Bridge: Sendable {
         var thread: BlockingThread?
         var label: String?
         var keys = KeySet()
+        /// The source reported its key state at open (or ended, or failed).
+        var opened = false
         var ended = false
     }
 
@@ -57,6 +61,7 @@ public final class Bridge: Sendable {
         /// Devices the config does not want now, kept so a reload can take them up.
         var ignored: [String: any DeviceSource] = [:]
         var nextHandle = 1
+        var enumerated = false
     }
 
     private let state: NIOLockedValueBox<State>
@@ -86,6 +91,13 @@ public final class Bridge: Sendable {
     /// True when every attached source is a recording that has ended.
     public var allSourcesEnded: Bool {
         state.withLockedValue { s in !s.devices.isEmpty && s.devices.values.allSatisfy(\.ended) }
+    }
+
+    /// True once the watcher reported the devices present at start and each of those
+    /// attached has reported its key state (buttons held at open included): the state
+    /// the first connection should carry.
+    public var initialStatesKnown: Bool {
+        state.withLockedValue { s in s.enumerated && s.devices.values.allSatisfy(\.opened) }
     }
 
     /// The paths of the sources seen but not attached: no `[[device]]` rule matches them.
@@ -141,6 +153,9 @@ public final class Bridge: Sendable {
             switch event {
             case .added(let source): attach(source)
             case .removed(let path): detach(path: path)
+            case .enumerated:
+                state.withLockedValue { $0.enumerated = true }
+                observe(.enumerated)
             }
         }
     }
@@ -217,11 +232,13 @@ public final class Bridge: Sendable {
                 observe(.key(handle: handle, label: label, code: code, pressed: pressed, state: after))
             case .keyState(let keys):
                 s.devices[handle]!.keys = keys
+                s.devices[handle]!.opened = true
                 let after = s.mapper.apply(event, from: handle)
                 if after != before { deliver(after) }
                 observe(.keyState(handle: handle, label: label, keys: keys, state: after))
             case .ended:
                 s.devices[handle]!.ended = true
+                s.devices[handle]!.opened = true
                 observe(.ended(handle: handle, device: s.devices[handle]!.source.device))
             }
         }

@@ -45,6 +45,9 @@ public final class BridgeService: Sendable {
     private let status: StatusReporter
     private let ended: AsyncStream<Void>
     private let endedContinuation: AsyncStream<Void>.Continuation
+    /// Ticks while the devices present at start are being opened (`waitForInitialStates`).
+    private let startup: AsyncStream<Void>
+    private let startupContinuation: AsyncStream<Void>.Continuation
 
     /// - Parameters:
     ///   - configPath: re-read on SIGHUP; nil disables reload.
@@ -76,6 +79,8 @@ public final class BridgeService: Sendable {
         self.logger = logger
         (ended, endedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let endedContinuation = endedContinuation
+        (startup, startupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let startupContinuation = startupContinuation
         self.bridge = Bridge(
             configuration: configuration, logger: logger,
             deliver: { sender?.submit($0) },
@@ -87,6 +92,7 @@ public final class BridgeService: Sendable {
                 case .ended, .ignored: endedContinuation.yield()
                 default: break
                 }
+                startupContinuation.yield()
                 observe(observation)
             })
     }
@@ -101,7 +107,6 @@ public final class BridgeService: Sendable {
     /// - Parameter signals: SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1 calls
     ///   `onUserSignal`; nil for a run that only `completion` ends (the demo).
     public func run(signals: DaemonSignals? = nil) async throws {
-        sender?.start()
         let watcher = self.watcher
         let bridge = self.bridge
         let logger = self.logger
@@ -117,6 +122,13 @@ public final class BridgeService: Sendable {
             }
         }
         defer { watcherThread.join() }
+        // The sender starts once the sticks present now have reported the buttons they
+        // hold (at most a second): the first connection then carries the true state, and
+        // a restarted daemon never tells the server "all released" for a few milliseconds
+        // while a pilot holds a shift.
+        await waitForInitialStates(upTo: .seconds(1))
+        startupContinuation.finish()
+        sender?.start()
         let endpoint = configuration.withLockedValue { $0.sender.endpointDescription }
         logger.info(sender == nil ? "watching devices; sending nothing" : "watching devices; sending to \(endpoint)")
         // Ready once the config is loaded and devices are watched; never waits for the server.
@@ -175,6 +187,19 @@ public final class BridgeService: Sendable {
         }
     }
 
+    /// Returns when `bridge.initialStatesKnown`, or after `limit` (a stick whose node is
+    /// not accessible yet must not hold up the rest).
+    private func waitForInitialStates(upTo limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in self.startup where self.bridge.initialStatesKnown { return }
+            }
+            group.addTask { try? await DaemonThreads.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
     private func shutdown() async {
         status.notifier.stopping()
         watcher.stop()
@@ -205,7 +230,7 @@ public final class BridgeService: Sendable {
             status.detached(handle)
         case .key(_, _, _, _, let state), .keyState(_, _, _, let state):
             status.shift(state)
-        case .ignored, .ended:
+        case .ignored, .ended, .enumerated:
             break
         }
     }
@@ -319,6 +344,8 @@ public final class BridgeService: Sendable {
             logger.debug("\(EvdevCodeNames.keyName(code)) \(pressed ? "down" : "up") → \(state)")
         case .keyState(_, _, let keys, let state):
             logger.debug("key state \(keys.codes.map(EvdevCodeNames.keyName)) → \(state)")
+        case .enumerated:
+            break
         }
     }
 }

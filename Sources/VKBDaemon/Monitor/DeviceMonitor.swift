@@ -47,6 +47,8 @@ public final class DeviceMonitor: Sendable {
             printLine("\(name(handle)): \(Self.describe(code)) \(pressed ? "down" : "up")" + suffix(state))
         case .ended(let handle, _):
             printLine("\(name(handle)): ended")
+        case .enumerated:
+            break  // the CLI says "watching udev" / "watching recordings"
         case .detached(let handle, let d, let cause):
             opened.withLockedValue { _ = $0.remove(handle) }
             names.withLockedValue { _ = $0.removeValue(forKey: handle) }

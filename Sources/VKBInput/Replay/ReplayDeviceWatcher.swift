@@ -20,10 +20,12 @@ public final class ReplayDeviceWatcher: DeviceWatcher {
         self.init(sources: sources)
     }
 
-    /// Reports `.added` for each source, in order, then blocks until `stop()`.
+    /// Reports `.added` for each source, in order, and `.enumerated`, then blocks until
+    /// `stop()`.
     public func run(_ handler: @escaping DeviceWatcherHandler) throws {
         guard !stopSignal.isStopped else { return }
         for source in sources { handler(.added(source)) }
+        handler(.enumerated)
         stopSignal.waitUntilStopped()
     }
 

@@ -79,6 +79,7 @@ public final class UdevDeviceWatcher: DeviceWatcher {
         for device in try UdevDeviceRef.presentEventNodes(udev) {
             state.add(device.device, replacing: false, handler: handler, watcher: self)
         }
+        handler(.enumerated)
         onReady?()
 
         let monitorFD = udev_monitor_get_fd(monitor)
