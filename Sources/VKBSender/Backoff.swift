@@ -33,7 +33,7 @@ public struct Backoff: Sendable {
     public let policy: Policy
     /// Failed attempts since the last success.
     public private(set) var failures = 0
-    private var random: @Sendable (ClosedRange<Double>) -> Double
+    private(set) var random: @Sendable (ClosedRange<Double>) -> Double
 
     /// `random` returns a uniform value in the range; injectable for tests.
     public init(policy: Policy, random: @escaping @Sendable (ClosedRange<Double>) -> Double = { Double.random(in: $0) }) {

@@ -5,7 +5,9 @@ import NIOPosix
 import VKBCore
 import VKBWire
 
-/// The sender's state machine. Lives on one event loop and is touched only there;
+/// The owner of the sender's connection: performs what `SenderStateMachine` decides
+/// (connect, adopt, drop, retry, report) with SwiftNIO, and keeps the outbound queue and
+/// the acknowledgement tracking. Lives on one event loop and is touched only there;
 /// `ReconnectingSender` is its thread-safe face.
 final class SenderCore {
     /// One live connection and what was written on it.
@@ -26,36 +28,22 @@ final class SenderCore {
         }
     }
 
-    private struct Outage {
-        var start: NIODeadline
-        var lastReminder: NIODeadline
-        var attempts = 0
-    }
-
     static let firstAckPollMilliseconds: Int64 = 1
     static let sendBufferBytes = 16 * 1024
     static let maxAckPollMilliseconds: Int64 = 100
 
     let loop: EventLoop
     private(set) var configuration: SenderConfiguration
-    private var backoff: Backoff
+    private var machine: SenderStateMachine
     private let publish: (SenderEvent) -> Void
     private let handoff: NIOLockedValueBox<SenderHandoff>
 
     private var current = ShiftState.clear
     private var connection: Connection?
-    private var attemptInFlight = false
-    /// Bumped when the endpoint changes or the sender stops, so late callbacks from
-    /// an older attempt are ignored.
-    private var generation = 0
+    /// The channel of a successful attempt while the machine decides what becomes of it.
+    private var arriving: Channel?
     private var retry: Scheduled<Void>?
-    private var stopped = false
-    private var started = false
     private var queue = CircularBuffer<ShiftState>()
-    private var lastState: ConnectionState?
-    private var outage: Outage?
-    /// When a live connection was last lost, for the backoff's restart window.
-    private var lostAt: NIODeadline?
     private var statistics = SenderStatistics()
     private var deliveryWaiters: [EventLoopPromise<Void>] = []
 
@@ -65,18 +53,44 @@ final class SenderCore {
     ) {
         self.loop = loop
         self.configuration = configuration
-        self.backoff = Backoff(policy: configuration.backoff)
+        self.machine = SenderStateMachine(
+            endpoint: configuration.endpointDescription, backoff: Backoff(policy: configuration.backoff),
+            outageReminderSeconds: configuration.outageReminderSeconds)
         self.handoff = handoff
         self.publish = publish
     }
 
     // MARK: - Commands (all on `loop`)
 
+    private var stopped: Bool { machine.state == .stopped }
+
     func start() {
-        guard !started, !stopped else { return }
-        started = true
-        setState(.connecting(endpoint: configuration.endpointDescription))
-        connect()
+        handle(.start)
+    }
+
+    /// Feeds the machine and performs its actions, in order.
+    private func handle(_ input: SenderStateMachine.Input) {
+        for action in machine.handle(input, now: NIODeadline.now().uptimeNanoseconds) {
+            switch action {
+            case .connect(let attempt): connect(attempt: attempt)
+            case .adopt: adopt()
+            case .discardNewConnection:
+                arriving?.close(promise: nil)
+                arriving = nil
+            case .dropConnection: dropConnection()
+            case .scheduleRetry(let milliseconds):
+                retry?.cancel()
+                retry = loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [self] in
+                    retry = nil
+                    handle(.retryTimerFired)
+                }
+            case .cancelRetry:
+                retry?.cancel()
+                retry = nil
+            case .publish(let event):
+                publish(event)
+            }
+        }
     }
 
     /// The scheduled task of `ReconnectingSender.submit`: takes in what the handoff holds.
@@ -134,26 +148,16 @@ final class SenderCore {
     func update(_ new: SenderConfiguration) {
         let reconnect = new.needsReconnect(comparedTo: configuration)
         configuration = new
-        backoff = Backoff(policy: new.backoff)
-        guard reconnect, started, !stopped else { return }
-        generation += 1
-        retry?.cancel()
-        retry = nil
-        attemptInFlight = false
-        if let connection { drop(connection, reason: "the server endpoint changed", reportOutage: false) }
-        outage = nil
-        setState(.connecting(endpoint: new.endpointDescription))
-        connect()
+        machine.setEndpoint(new.endpointDescription)
+        handle(.reconfigured(new.backoff, outageReminderSeconds: new.outageReminderSeconds))
+        if reconnect { handle(.endpointChanged) }
     }
 
     /// Stops for good: optionally sends `final` first and waits (bounded) for it to
     /// leave, then closes the connection.
     func stop(sending final: ShiftState?) -> EventLoopFuture<Void> {
         guard !stopped else { return loop.makeSucceededVoidFuture() }
-        stopped = true
-        generation += 1
-        retry?.cancel()
-        retry = nil
+        handle(.stop)
         guard let final, let connection else {
             finishStopping()
             return loop.makeSucceededVoidFuture()
@@ -177,18 +181,15 @@ final class SenderCore {
             connection.channel.close(promise: nil)
         }
         statistics.isConnected = false
-        setState(.stopped)
+        handle(.finishedStopping)
         for waiter in deliveryWaiters { waiter.fail(ChannelError.ioOnClosedChannel) }
         deliveryWaiters.removeAll()
     }
 
     // MARK: - Connecting
 
-    private func connect() {
-        guard !stopped, connection == nil, !attemptInFlight else { return }
-        attemptInFlight = true
+    private func connect(attempt: Int) {
         statistics.connectAttempts += 1
-        let attempt = generation
         let config = configuration
         let bootstrap = ClientBootstrap(group: loop)
             .resolver(ThreadResolver(on: loop))
@@ -213,22 +214,20 @@ final class SenderCore {
                 }
             }
         bootstrap.connect(host: config.host, port: config.port).hop(to: loop).assumeIsolated().whenComplete { [self] result in
-            guard attempt == generation, !stopped else {
-                if case .success(let channel) = result { channel.close(promise: nil) }
-                return
-            }
-            attemptInFlight = false
             switch result {
             case .success(let channel) where Self.isSelfConnected(channel):
                 channel.close(promise: nil)
-                failedAttempt(reason: Self.selfConnectReason)
+                handle(.connectFailed(attempt: attempt, reason: Self.selfConnectReason))
             case .success(let channel) where channel.isActive:
-                connected(channel)
+                arriving = channel
+                let peer = channel.remoteAddress.map(Self.describe) ?? config.endpointDescription
+                handle(.connectSucceeded(attempt: attempt, peer: peer))
+                arriving = nil
             case .success(let channel):
                 channel.close(promise: nil)
-                failedAttempt(reason: "the connection closed while opening")
+                handle(.connectFailed(attempt: attempt, reason: "the connection closed while opening"))
             case .failure(let error):
-                failedAttempt(reason: Self.describe(error))
+                handle(.connectFailed(attempt: attempt, reason: Self.describe(error)))
             }
         }
     }
@@ -249,22 +248,15 @@ final class SenderCore {
         .init(level: SocketOptionLevel(IPPROTO_TCP), name: SocketOptionName(name))
     }
 
-    private func connected(_ channel: Channel) {
+    /// The machine accepted the arriving channel: it becomes the connection.
+    private func adopt() {
+        guard let channel = arriving else { return }
         let connection = Connection(channel: channel)
         // States submitted while disconnected: the newest becomes `current`, sent first.
         absorb(handoff.withLockedValue { $0.take() })
         self.connection = connection
         statistics.connections += 1
         statistics.isConnected = true
-        backoff.reset()
-        lostAt = nil
-        let peer = channel.remoteAddress.map(Self.describe) ?? configuration.endpointDescription
-        setState(.connected(peer: peer))
-        if let outage {
-            let seconds = Double((NIODeadline.now() - outage.start).nanoseconds) / 1e9
-            publish(.outageEnded(seconds: seconds, attempts: outage.attempts))
-            self.outage = nil
-        }
         TCPAcknowledgement.bytesAcknowledged(on: channel).assumeIsolated().whenSuccess { baseline in
             connection.ackBaseline = baseline ?? 0
         }
@@ -285,43 +277,6 @@ final class SenderCore {
         }
     }
 
-    private func failedAttempt(reason: String) {
-        beginOrContinueOutage(reason: reason, failedAttempt: true)
-        setState(.reconnecting(reason: reason))
-        scheduleRetry(after: reason)
-    }
-
-    private func scheduleRetry(after reason: String? = nil) {
-        guard !stopped, retry == nil else { return }
-        let sinceLoss = lostAt.map { Int((NIODeadline.now() - $0).nanoseconds / 1_000_000) }
-        let delay = backoff.nextDelayMilliseconds(sinceLoss: sinceLoss)
-        if let reason {
-            publish(.attemptFailed(attempt: outage?.attempts ?? 0, reason: reason, retryInMilliseconds: delay))
-        }
-        retry = loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(delay))) { [self] in
-            retry = nil
-            connect()
-        }
-    }
-
-    /// Starts the outage clock at the first failure (a lost connection or a failed
-    /// attempt) and counts failed attempts.
-    private func beginOrContinueOutage(reason: String, failedAttempt: Bool) {
-        let now = NIODeadline.now()
-        guard var outage else {
-            outage = Outage(start: now, lastReminder: now, attempts: failedAttempt ? 1 : 0)
-            publish(.outageBegan(reason: reason))
-            return
-        }
-        if failedAttempt { outage.attempts += 1 }
-        if now - outage.lastReminder >= .seconds(Int64(configuration.outageReminderSeconds)) {
-            outage.lastReminder = now
-            let seconds = Double((now - outage.start).nanoseconds) / 1e9
-            publish(.outageContinues(seconds: seconds, attempts: outage.attempts, reason: reason))
-        }
-        self.outage = outage
-    }
-
     // MARK: - Connection events (from the channel handler)
 
     func connectionLost(_ channel: Channel, reason: String) {
@@ -331,12 +286,14 @@ final class SenderCore {
         TCPAcknowledgement.bytesAcknowledged(on: channel).assumeIsolated().whenSuccess { [self] acked in
             if let acked { apply(acked: acked, to: connection) }
             guard self.connection === connection else { return }
-            drop(connection, reason: reason, reportOutage: true)
-            scheduleRetry()
+            handle(.connectionLost(reason: reason))
         }
     }
 
-    private func drop(_ connection: Connection, reason: String, reportOutage: Bool) {
+    /// Closes the live connection; what it wrote and never got acknowledged is reported,
+    /// and states still in the handoff go to the next connection.
+    private func dropConnection() {
+        guard let connection else { return }
         // States still in the handoff go to the next connection (the newest is sent first).
         let taken = handoff.withLockedValue { $0.take() }
         if taken.overflows > 0 { countOverflows(taken.overflows) }
@@ -350,11 +307,6 @@ final class SenderCore {
             let count = connection.unacknowledged.count
             statistics.packetsUnacknowledgedOnDeadConnections += count
             publish(.unacknowledgedOnDeadConnection(packets: count, lastState: last.state))
-        }
-        setState(.disconnected(reason: reason))
-        if reportOutage {
-            lostAt = .now()
-            beginOrContinueOutage(reason: reason, failedAttempt: false)
         }
         for state in taken.states { submit(state) }
     }
@@ -477,12 +429,6 @@ final class SenderCore {
     }
 
     // MARK: - Reporting
-
-    private func setState(_ state: ConnectionState) {
-        guard state != lastState else { return }
-        lastState = state
-        publish(.connectionState(state))
-    }
 
     /// A short human reason for a connection failure.
     static func describe(_ error: Error) -> String {
