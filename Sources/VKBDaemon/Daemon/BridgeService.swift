@@ -92,7 +92,8 @@ public final class BridgeService: Sendable {
                 case .ended, .ignored: endedContinuation.yield()
                 default: break
                 }
-                startupContinuation.yield()
+                // Key presses (the frequent ones) never complete the start-up.
+                if case .key = observation {} else { startupContinuation.yield() }
                 observe(observation)
             })
     }
