@@ -146,9 +146,6 @@ struct SenderStateMachine {
         self.endpoint = endpoint
     }
 
-    /// The failed attempts of the outage under way (0 when connected).
-    var outageAttempts: Int { outage?.attempts ?? 0 }
-
     private mutating func connect(into actions: inout [Action]) {
         attempt += 1
         state = .connecting(attempt: attempt)
