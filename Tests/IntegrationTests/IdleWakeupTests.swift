@@ -61,8 +61,9 @@ import VKBCore
 
         bridge.signal(SIGHUP)
         try await bridge.waitForLine(on: .stderr, containing: "config reloaded")
-        let afterReload = try await Self.wakeups(of: bridge.pid)
-        #expect(afterReload <= Self.margin, "\(afterReload) wake-ups in 2 s after a SIGHUP")
+        // The reload's own tail (sd_notify READY, the journal line) may fall into the
+        // first window under a sanitizer; a timer left behind never goes quiet.
+        try await Self.expectIdle(bridge.pid, "after a SIGHUP")
 
         _ = try await sink.kill()
         let next = try await SinkProcess.start(.init(port: sink.port))
