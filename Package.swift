@@ -25,12 +25,19 @@ let package = Package(
         .systemLibrary(name: "CEvdev", pkgConfig: "libevdev", providers: [.apt(["libevdev-dev"])]),
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        .target(name: "CVKBSocket"),
+        // Headers only: epoll, timerfd, signalfd, eventfd, SIOCOUTQ (not in Swift's Glibc).
+        .systemLibrary(name: "CLinux"),
         .target(name: "CSwiftExecutorHook"),
 
         // input → shift mapping → wire format → sender → daemon, on a shared vocabulary
         // (VKBCore: events, key sets, buttons, shift states) that depends on nothing.
         .target(name: "VKBCore", swiftSettings: strict),
+        // The event loop every descriptor of the daemon is registered with.
+        .target(
+            name: "VKBLoop",
+            dependencies: ["VKBCore", "CLinux", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .target(
             name: "VKBInput",
             dependencies: [
@@ -47,18 +54,15 @@ let package = Package(
         .target(
             name: "VKBSender",
             dependencies: [
-                "VKBCore", "VKBWire", "CVKBSocket",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                "VKBCore", "VKBWire", "VKBLoop", "CLinux",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "VKBDaemon",
             dependencies: [
-                "VKBCore", "VKBInput", "VKBShift", "VKBWire", "VKBSender", "CSystemd", "CSwiftExecutorHook",
+                "VKBCore", "VKBInput", "VKBLoop", "VKBShift", "VKBWire", "VKBSender", "CSystemd", "CSwiftExecutorHook",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -110,6 +114,11 @@ let package = Package(
 
         .testTarget(name: "VKBCoreTests", dependencies: ["VKBCore"], swiftSettings: strict),
         .testTarget(
+            name: "VKBLoopTests",
+            dependencies: ["VKBCore", "VKBLoop", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "VKBInputTests",
             dependencies: ["VKBCore", "VKBInput", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strict
@@ -118,7 +127,7 @@ let package = Package(
         .testTarget(name: "VKBWireTests", dependencies: ["VKBCore", "VKBWire"], swiftSettings: strict),
         .testTarget(
             name: "VKBSenderTests",
-            dependencies: ["VKBCore", "VKBSender", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["VKBCore", "VKBLoop", "VKBSender", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strict
         ),
         .target(name: "VKBTestSupport", path: "Tests/VKBTestSupport", swiftSettings: strict),

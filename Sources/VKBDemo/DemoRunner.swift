@@ -86,7 +86,7 @@ public struct DemoRunner: Sendable {
         let source = ReplayDeviceSource(recording: recording, speed: speed)
         var logger = Logger(label: "vkb-bridge.demo")
         logger.logLevel = .critical  // the timeline tells the story
-        let service = BridgeService(
+        let service = try BridgeService(
             configuration: config, configPath: nil, watcher: ReplayDeviceWatcher(sources: [source]),
             completion: .whenDelivered(timeoutSeconds: durationSeconds / max(speed, 0.001) + 15),
             logger: logger,

@@ -1,12 +1,14 @@
-import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
+// Owns the probe's socket on a loop thread of its own, for the length of one probe.
+
+import CLinux
+import Glibc
 import VKBCore
+import VKBLoop
 import VKBWire
 
-/// Checks that a VKB-Link server is reachable: resolves, connects with the sender's
-/// socket options, and watches the connection for a while. Sends nothing unless asked,
-/// because any packet changes the device's shift state.
+/// Checks that a VKB-Link server is reachable: resolves, connects as the sender does, and
+/// watches the connection for a while. Sends nothing unless asked, because any packet
+/// changes the device's shift state.
 public enum ConnectionProbe {
     public struct Report: Sendable {
         /// The address the host resolved to and was connected to.
@@ -22,107 +24,144 @@ public enum ConnectionProbe {
         public var acknowledgedMilliseconds: Double?
     }
 
-    /// Connects to `configuration`'s endpoint and watches it for `holdSeconds`.
-    public static func run(
-        _ configuration: SenderConfiguration, holdSeconds: Double, send state: ShiftState?,
-        eventLoop: EventLoop = MultiThreadedEventLoopGroup.singleton.next()
-    ) async -> Report {
-        var report = Report()
-        let watcher = ProbeHandler.Shared()
-        let start = NIODeadline.now()
-        let channel: Channel
+    /// Connects to `configuration`'s endpoint and watches it for `holdSeconds` (or until
+    /// the server closes it).
+    public static func run(_ configuration: SenderConfiguration, holdSeconds: Double, send state: ShiftState?) async -> Report {
+        let thread: LoopThread
         do {
-            channel = try await ClientBootstrap(group: eventLoop)
-                .resolver(ThreadResolver(on: eventLoop))
-                .connectTimeout(.milliseconds(Int64(configuration.connectTimeoutMilliseconds)))
-                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .channelOption(.allowRemoteHalfClosure, value: true)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ProbeHandler(shared: watcher))
-                    }
-                }
-                .connect(host: configuration.host, port: configuration.port).get()
+            thread = try LoopThread()
         } catch {
-            report.failure = SenderCore.describe(error)
+            var report = Report()
+            report.failure = "\(error)"
             return report
         }
-        if SenderCore.isSelfConnected(channel) {
-            try? await channel.close()
-            report.failure = SenderCore.selfConnectReason
-            return report
-        }
-        let connected = NIODeadline.now()
-        report.connectMilliseconds = Double((connected - start).nanoseconds) / 1e6
-        report.peer = channel.remoteAddress.map(SenderCore.describe)
-
-        if let state {
-            // Taken before writing, so only our packet's bytes count, whatever the
-            // kernel counted for the handshake.
-            let baseline = (try? await TCPAcknowledgement.bytesAcknowledged(on: channel).get()).flatMap { $0 } ?? 0
-            var buffer = channel.allocator.buffer(capacity: VKBShiftBitmapPacket.size)
-            buffer.writeBytes(VKBShiftBitmapPacket(state: state, header: configuration.header, command: configuration.command).bytes)
-            let sent = NIODeadline.now()
-            try? await channel.writeAndFlush(buffer)
-            for _ in 0..<500 {
-                if let acked = (try? await TCPAcknowledgement.bytesAcknowledged(on: channel).get()).flatMap({ $0 }),
-                    acked &- baseline >= UInt64(VKBShiftBitmapPacket.size)
-                {
-                    report.acknowledgedMilliseconds = Double((NIODeadline.now() - sent).nanoseconds) / 1e6
-                    break
-                }
-                try? await Task.sleep(for: .milliseconds(2))
+        defer { thread.stop() }
+        return await withCheckedContinuation { answer in
+            thread.handle.execute { loop in
+                ProbeRun(loop: loop, configuration: configuration, holdSeconds: holdSeconds, state: state) {
+                    answer.resume(returning: $0)
+                }.start()
             }
         }
-
-        let deadline = connected + .nanoseconds(Int64(holdSeconds * 1e9))
-        while NIODeadline.now() < deadline, watcher.closed == nil {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        if let (when, reason) = watcher.closed {
-            report.closedAfterSeconds = Double((when - connected).nanoseconds) / 1e9
-            report.closeReason = reason
-        }
-        report.bytesReceived = watcher.bytes
-        try? await channel.close()
-        return report
     }
 }
 
-/// Counts what the server sends and notes when it closes.
-private final class ProbeHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
+/// One probe on the loop; kept alive by the loop's closures until it reports.
+private final class ProbeRun {
+    private let loop: EpollLoop
+    private let configuration: SenderConfiguration
+    private let holdSeconds: Double
+    private let state: ShiftState?
+    private var done: ((ConnectionProbe.Report) -> Void)?
+    private var report = ConnectionProbe.Report()
+    private var attempt: ConnectAttempt?
+    private var socket: TCPSocket?
+    private var registration: EpollLoop.Registration?
+    private var hold: EpollLoop.Timer?
+    private var ackPoll: EpollLoop.Timer?
+    private var connectedAt: UInt64 = 0
+    private var scratch = [UInt8](repeating: 0, count: 4096)
 
-    /// Written on the event loop, read by the probe's task.
-    final class Shared: Sendable {
-        private struct State {
-            var closed: (NIODeadline, String)?
-            var bytes = 0
+    init(loop: EpollLoop, configuration: SenderConfiguration, holdSeconds: Double, state: ShiftState?,
+         done: @escaping (ConnectionProbe.Report) -> Void) {
+        self.loop = loop
+        self.configuration = configuration
+        self.holdSeconds = holdSeconds
+        self.state = state
+        self.done = done
+    }
+
+    func start() {
+        let start = MonotonicClock.now()
+        let connecting = ConnectAttempt(
+            host: configuration.host, port: configuration.port,
+            timeoutMilliseconds: configuration.connectTimeoutMilliseconds, loop: loop,
+            configure: { socket throws(SystemCallError) in try socket.set(Int32(IPPROTO_TCP), TCP_NODELAY, 1) }
+        ) { [self] result in
+            attempt = nil
+            switch result {
+            case .success(let socket):
+                connectedAt = MonotonicClock.now()
+                report.connectMilliseconds = Double(connectedAt - start) / 1e6
+                report.peer = socket.remoteAddress?.description
+                watch(socket)
+            case .failure(let failure):
+                report.failure = failure.reason
+                finish()
+            }
         }
-        private let state = NIOLockedValueBox(State())
-        var closed: (NIODeadline, String)? { state.withLockedValue { $0.closed } }
-        var bytes: Int { state.withLockedValue { $0.bytes } }
-        func received(_ n: Int) { state.withLockedValue { $0.bytes += n } }
-        func close(_ reason: String) { state.withLockedValue { if $0.closed == nil { $0.closed = (.now(), reason) } } }
+        attempt = connecting
+        connecting.start()
     }
 
-    private let shared: Shared
-    init(shared: Shared) { self.shared = shared }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        shared.received(unwrapInboundIn(data).readableBytes)
+    private func watch(_ socket: TCPSocket) {
+        self.socket = socket
+        do {
+            registration = try loop.register(socket.fd, events: [.readable, .readHangUp]) { [self] events in
+                readable(events)
+            }
+        } catch {
+            report.failure = "\(error)"
+            return finish()
+        }
+        hold = loop.schedule(in: .seconds(holdSeconds)) { [self] in
+            hold = nil
+            finish()
+        }
+        guard let state else { return }
+        let bytes = VKBShiftBitmapPacket(state: state, header: configuration.header, command: configuration.command).bytes
+        let sent = MonotonicClock.now()
+        guard case .done(bytes.count) = bytes.withUnsafeBytes({ socket.write($0) }) else { return }
+        // SIOCOUTQ falls to 0 once the server's kernel acknowledged the packet; asked
+        // every 2 ms for at most a second.
+        func check(_ polls: Int) {
+            ackPoll = nil
+            guard let socket = self.socket else { return }
+            if socket.unacknowledgedBytes() == 0 {
+                report.acknowledgedMilliseconds = Double(MonotonicClock.now() - sent) / 1e6
+            } else if polls < 500 {
+                ackPoll = loop.schedule(in: .milliseconds(2)) { check(polls + 1) }
+            }
+        }
+        check(0)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed { shared.close("the server closed the connection") }
+    private func readable(_ events: IOEvents) {
+        guard let socket else { return }
+        while true {
+            switch scratch.withUnsafeMutableBytes({ socket.read(into: $0) }) {
+            case .done(0):
+                return closed("the server closed the connection")
+            case .done(let n):
+                report.bytesReceived += n
+            case .wouldBlock:
+                if events.contains(.error) {
+                    let code = socket.pendingError()
+                    return closed(code == 0 ? "the connection failed" : SystemCallError.reason(code))
+                }
+                if events.contains(.hangUp) { return closed("the connection closed") }
+                return
+            case .failed(let code):
+                return closed(SystemCallError.reason(code))
+            }
+        }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        shared.close(SenderCore.describe(error))
-        context.close(promise: nil)
+    private func closed(_ reason: String) {
+        report.closedAfterSeconds = Double(MonotonicClock.now() - connectedAt) / 1e9
+        report.closeReason = reason
+        finish()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        shared.close("the connection closed")
+    private func finish() {
+        guard let done else { return }
+        self.done = nil
+        attempt?.cancel()
+        if let registration { loop.deregister(registration) }
+        if let hold { loop.cancel(hold) }
+        if let ackPoll { loop.cancel(ackPoll) }
+        socket?.close()
+        socket = nil
+        done(report)
     }
 }

@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
+import Synchronization
 import VKBCore
+import VKBLoop
 
 /// Delivers shift states to a VKB-Link server over TCP and keeps doing so across
 /// server restarts and outages.
@@ -14,29 +14,46 @@ import VKBCore
 ///   coalesce into the current state. A full queue never blocks `submit`.
 /// - It never gives up while running: retries use exponential backoff with jitter.
 ///
-/// All methods are safe from any thread. Work happens on one event loop.
+/// All methods are safe from any thread. The work happens on one `EpollLoop`: the
+/// caller's, or a loop thread of the sender's own.
 public final class ReconnectingSender: Sendable {
-    private let core: NIOLoopBoundBox<SenderCore>
-    /// States on their way to the loop (see `SenderHandoff`).
+    /// The core, made by the first job posted to the loop (jobs run in order).
+    private let core: LoopBoundBox<SenderCore>
+    /// States on their way to the loop from other threads (see `SenderHandoff`).
     private let handoff: NIOLockedValueBox<SenderHandoff>
     private let handoffCapacity: Int
-    public let eventLoop: EventLoop
+    private let loop: LoopHandle
+    /// The loop thread this sender started for itself, if it was given none.
+    private let ownThread: LoopThread?
+    private let nextWaiter = Atomic<Int>(0)
     /// Connection changes and reports, in order. One consumer.
     public let events: AsyncStream<SenderEvent>
     private let continuation: AsyncStream<SenderEvent>.Continuation
 
-    public init(configuration: SenderConfiguration, eventLoop: EventLoop = MultiThreadedEventLoopGroup.singleton.next()) {
-        self.eventLoop = eventLoop
-        self.handoffCapacity = max(1, configuration.queueCapacity)
+    /// A sender on `loop`, or on a loop thread of its own when nil.
+    public init(configuration: SenderConfiguration, loop: LoopHandle? = nil) throws(SystemCallError) {
+        if let loop {
+            ownThread = nil
+            self.loop = loop
+        } else {
+            let thread = try LoopThread()
+            ownThread = thread
+            self.loop = thread.handle
+        }
+        handoffCapacity = max(1, configuration.queueCapacity)
         let handoff = NIOLockedValueBox(SenderHandoff())
         self.handoff = handoff
         (events, continuation) = AsyncStream.makeStream(of: SenderEvent.self, bufferingPolicy: .bufferingNewest(1024))
         let continuation = continuation
-        // Handed to the loop without waiting for it: callers may themselves run on an
-        // event loop (Swift concurrency on NIO's threads), where blocking is forbidden.
-        self.core = NIOLoopBoundBox.makeBoxSendingValue(
-            SenderCore(loop: eventLoop, configuration: configuration, handoff: handoff) { continuation.yield($0) },
-            eventLoop: eventLoop)
+        let core = LoopBoundBox<SenderCore>(handle: self.loop)
+        self.core = core
+        self.loop.execute { loop in
+            core.value = SenderCore(loop: loop, configuration: configuration, handoff: handoff) { continuation.yield($0) }
+        }
+    }
+
+    deinit {
+        ownThread?.stop()
     }
 
     /// Starts connecting. Returns at once.
@@ -44,12 +61,18 @@ public final class ReconnectingSender: Sendable {
         run { $0.start() }
     }
 
-    /// Makes `state` the current state and sends it when it can. Never blocks: the
-    /// state is handed to the event loop, which writes every state in order.
+    /// Makes `state` the current state and sends it when it can. Never blocks: on the
+    /// loop's thread it is written at once; from another thread it is handed to the loop,
+    /// which writes every state in order.
     public func submit(_ state: ShiftState) {
+        if loop.inLoopThread, let core = core.value {
+            core.drainHandoff()
+            core.submit(state)
+            return
+        }
         let capacity = handoffCapacity
         guard handoff.withLockedValue({ $0.submit(state, capacity: capacity) }) else { return }
-        eventLoop.execute { [core] in core.value.drainHandoff() }
+        run { $0.drainHandoff() }
     }
 
     /// Applies a new configuration; reconnects only if the endpoint or socket settings changed.
@@ -59,34 +82,50 @@ public final class ReconnectingSender: Sendable {
 
     /// Counters and the delivery state, as of now.
     public func statistics() async -> SenderStatistics {
-        (try? await eventLoop.submit { [core] in core.value.snapshot() }.get()) ?? SenderStatistics()
+        let core = self.core
+        return await withCheckedContinuation { answer in
+            let posted = loop.execute { _ in answer.resume(returning: core.value?.snapshot() ?? SenderStatistics()) }
+            if !posted { answer.resume(returning: SenderStatistics()) }
+        }
     }
 
     /// Returns once the current state's packet has been acknowledged by the server's
-    /// kernel on a live connection. Throws if the sender stops first.
+    /// kernel on a live connection. Throws if the sender stops first or the task is cancelled.
     public func waitUntilDelivered() async throws {
-        // The promise is made here so that cancelling the waiting task can fail it: a
-        // future's `get()` alone would wait through cancellation for as long as the
-        // server stays away.
-        let promise = eventLoop.makePromise(of: Void.self)
+        let id = nextWaiter.add(1, ordering: .relaxed).newValue
+        let (core, loop) = (self.core, self.loop)
         try await withTaskCancellationHandler {
-            eventLoop.execute { [core] in core.value.whenDelivered(promise) }
-            try await promise.futureResult.get()
+            try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+                let posted = loop.execute { _ in
+                    guard let core = core.value else { return waiter.resume(throwing: SenderCore.Stopped()) }
+                    core.whenDelivered(id: id, waiter)
+                }
+                if !posted { waiter.resume(throwing: SenderCore.Stopped()) }
+            }
         } onCancel: {
-            // Failing it here covers a cancellation that comes before the loop saw it.
-            promise.fail(CancellationError())
-            eventLoop.execute { [core] in core.value.abandon(promise) }
+            // Ordered after the registration when both are posted; before it, the core
+            // remembers the id and refuses the late registration.
+            loop.execute { _ in core.value?.abandon(id: id) }
         }
     }
 
     /// Stops for good. With `final`, that state is written first and given up to half
     /// a second to be acknowledged.
     public func stop(sending final: ShiftState? = nil) async {
-        try? await eventLoop.flatSubmit { [core] in core.value.stop(sending: final) }.get()
+        let core = self.core
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let posted = loop.execute { _ in
+                guard let core = core.value else { return done.resume() }
+                core.stop(sending: final) { done.resume() }
+            }
+            if !posted { done.resume() }
+        }
         continuation.finish()
+        ownThread?.stop()
     }
 
     private func run(_ body: @escaping @Sendable (SenderCore) -> Void) {
-        eventLoop.execute { [core] in body(core.value) }
+        let core = self.core
+        loop.execute { _ in core.value.map(body) }
     }
 }

@@ -1,38 +1,47 @@
+// Owns the sender's TCP socket (and a connection attempt's), its retry and refresh
+// deadlines and the outbound queue; lives on one `EpollLoop` and is touched only there.
+
+import CLinux
 import Glibc
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
 import VKBCore
+import VKBLoop
 import VKBWire
 
 /// The owner of the sender's connection: performs what `SenderStateMachine` decides
-/// (connect, adopt, drop, retry, report) with SwiftNIO, and keeps the outbound queue and
-/// the acknowledgement tracking. Lives on one event loop and is touched only there;
+/// (connect, adopt, drop, retry, report) on a raw non-blocking socket in the loop's epoll
+/// set, writes states through the one `OutboundQueue`, and tracks what the server's kernel
+/// acknowledged from `SIOCOUTQ`, read when someone needs to know (after a write, for a
+/// delivery waiter, at a loss, at stop): nothing polls while nobody asks.
 /// `ReconnectingSender` is its thread-safe face.
 final class SenderCore {
     /// One live connection and what was written on it.
     private final class Connection {
-        let channel: Channel
-        /// `tcpi_bytes_acked` right after connect, so the SYN never counts as data.
-        var ackBaseline: UInt64?
+        let socket: TCPSocket
+        var registration: EpollLoop.Registration?
+        /// `EPOLLOUT` is watched: the socket took a packet only in part or not at all.
+        var waitingToWrite = false
         var bytesWritten: UInt64 = 0
         /// Written packets the server's kernel has not acknowledged yet: end offset and state.
-        var unacknowledged = CircularBuffer<(end: UInt64, state: ShiftState)>()
+        var unacknowledged: [(end: UInt64, state: ShiftState)] = []
         var acknowledgedState: ShiftState?
-        var ackPoll: Scheduled<Void>?
-        var ackPollDelayMilliseconds = SenderCore.firstAckPollMilliseconds
-        var refresh: Scheduled<Void>?
+        var refresh: EpollLoop.Timer?
 
-        init(channel: Channel) {
-            self.channel = channel
+        init(socket: TCPSocket) {
+            self.socket = socket
         }
     }
 
-    static let firstAckPollMilliseconds: Int64 = 1
-    static let sendBufferBytes = 16 * 1024
-    static let maxAckPollMilliseconds: Int64 = 100
+    /// Why a delivery wait ended without delivery.
+    struct Stopped: Error, CustomStringConvertible {
+        var description: String { "the sender stopped" }
+    }
 
-    let loop: EventLoop
+    static let sendBufferBytes = 16 * 1024
+    static let firstAckPollMilliseconds = 1
+    static let maxAckPollMilliseconds = 100
+
+    let loop: EpollLoop
     private(set) var configuration: SenderConfiguration
     private var machine: SenderStateMachine
     private let publish: (SenderEvent) -> Void
@@ -40,15 +49,21 @@ final class SenderCore {
 
     private var current = ShiftState.clear
     private var connection: Connection?
-    /// The channel of a successful attempt while the machine decides what becomes of it.
-    private var arriving: Channel?
-    private var retry: Scheduled<Void>?
-    private var queue = CircularBuffer<ShiftState>()
+    private var attempt: ConnectAttempt?
+    /// The socket of a successful attempt while the machine decides what becomes of it.
+    private var arriving: TCPSocket?
+    private var retry: EpollLoop.Timer?
+    private var outbound: OutboundQueue
     private var statistics = SenderStatistics()
-    private var deliveryWaiters: [EventLoopPromise<Void>] = []
+    private var deliveryWaiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+    /// Waiters cancelled before they were registered.
+    private var abandoned: Set<Int> = []
+    private var ackPoll: EpollLoop.Timer?
+    private var ackPollMilliseconds = SenderCore.firstAckPollMilliseconds
+    private var scratch = [UInt8](repeating: 0, count: 4096)
 
     init(
-        loop: EventLoop, configuration: SenderConfiguration, handoff: NIOLockedValueBox<SenderHandoff>,
+        loop: EpollLoop, configuration: SenderConfiguration, handoff: NIOLockedValueBox<SenderHandoff>,
         publish: @escaping (SenderEvent) -> Void
     ) {
         self.loop = loop
@@ -56,6 +71,7 @@ final class SenderCore {
         self.machine = SenderStateMachine(
             endpoint: configuration.endpointDescription, backoff: Backoff(policy: configuration.backoff),
             outageReminderSeconds: configuration.outageReminderSeconds)
+        self.outbound = OutboundQueue(capacity: configuration.queueCapacity)
         self.handoff = handoff
         self.publish = publish
     }
@@ -70,22 +86,22 @@ final class SenderCore {
 
     /// Feeds the machine and performs its actions, in order.
     private func handle(_ input: SenderStateMachine.Input) {
-        for action in machine.handle(input, now: NIODeadline.now().uptimeNanoseconds) {
+        for action in machine.handle(input, now: MonotonicClock.now()) {
             switch action {
             case .connect(let attempt): connect(attempt: attempt)
             case .adopt: adopt()
             case .discardNewConnection:
-                arriving?.close(promise: nil)
+                arriving?.close()
                 arriving = nil
             case .dropConnection: dropConnection()
             case .scheduleRetry(let milliseconds):
-                retry?.cancel()
-                retry = loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) { [self] in
+                if let retry { loop.cancel(retry) }
+                retry = loop.schedule(in: .milliseconds(milliseconds)) { [self] in
                     retry = nil
                     handle(.retryTimerFired)
                 }
             case .cancelRetry:
-                retry?.cancel()
+                if let retry { loop.cancel(retry) }
                 retry = nil
             case .publish(let event):
                 publish(event)
@@ -93,7 +109,7 @@ final class SenderCore {
         }
     }
 
-    /// The scheduled task of `ReconnectingSender.submit`: takes in what the handoff holds.
+    /// The job `ReconnectingSender.submit` posts: takes in what the handoff holds.
     func drainHandoff() {
         absorb(handoff.withLockedValue { h in
             h.drainScheduled = false
@@ -112,37 +128,45 @@ final class SenderCore {
         current = state
         statistics.currentState = state
         guard let connection else { return }  // the next connection sends `current` first
-        if queue.isEmpty && connection.channel.isWritable {
-            write(state, on: connection, flush: true)
-        } else {
-            enqueue(state)
-        }
+        if outbound.append(state) { countOverflows(1) }
+        if !connection.waitingToWrite { flush(connection) }
     }
 
     func snapshot() -> SenderStatistics {
         absorb(handoff.withLockedValue { $0.take() })
+        if let connection { updateAcknowledged(connection) }
         var s = statistics
-        s.queued = queue.count
+        s.queued = outbound.count
         s.isConnected = connection != nil
         s.acknowledgedState = connection?.acknowledgedState
         return s
     }
 
-    /// Succeeds once the current state's packet is acknowledged by the server's kernel
-    /// on the live connection.
-    func whenDelivered(_ promise: EventLoopPromise<Void>) {
-        guard !stopped else {
-            promise.fail(ChannelError.ioOnClosedChannel)
+    /// Resumes `waiter` once the current state's packet is acknowledged by the server's
+    /// kernel on the live connection; throws `Stopped` if the sender stops first.
+    func whenDelivered(id: Int, _ waiter: CheckedContinuation<Void, any Error>) {
+        if abandoned.remove(id) != nil {
+            waiter.resume(throwing: CancellationError())
             return
         }
-        deliveryWaiters.append(promise)
+        guard !stopped else {
+            waiter.resume(throwing: Stopped())
+            return
+        }
+        deliveryWaiters[id] = waiter
         absorb(handoff.withLockedValue { $0.take() })
+        if let connection { updateAcknowledged(connection) }
         checkDelivered()
+        pollAcknowledgementsForWaiters()
     }
 
-    /// Forgets a waiter that gave up (its task was cancelled).
-    func abandon(_ promise: EventLoopPromise<Void>) {
-        deliveryWaiters.removeAll { $0.futureResult === promise.futureResult }
+    /// A waiter gave up (its task was cancelled).
+    func abandon(id: Int) {
+        if let waiter = deliveryWaiters.removeValue(forKey: id) {
+            waiter.resume(throwing: CancellationError())
+        } else {
+            abandoned.insert(id)
+        }
     }
 
     func update(_ new: SenderConfiguration) {
@@ -153,156 +177,179 @@ final class SenderCore {
         if reconnect { handle(.endpointChanged) }
     }
 
-    /// Stops for good: optionally sends `final` first and waits (bounded) for it to
-    /// leave, then closes the connection.
-    func stop(sending final: ShiftState?) -> EventLoopFuture<Void> {
-        guard !stopped else { return loop.makeSucceededVoidFuture() }
+    /// Stops for good: optionally writes `final` and waits (at most half a second) for
+    /// the server's kernel to acknowledge it, then closes the connection; then `done`.
+    func stop(sending final: ShiftState?, done: @escaping () -> Void) {
+        guard !stopped else { return done() }
         handle(.stop)
+        attempt?.cancel()
+        attempt = nil
         guard let final, let connection else {
             finishStopping()
-            return loop.makeSucceededVoidFuture()
+            return done()
         }
         current = final
-        write(final, on: connection, flush: true)
-        let promise = loop.makePromise(of: Void.self)
-        let deadline = loop.scheduleTask(in: .milliseconds(500)) { promise.succeed() }
-        pollUntilAcknowledged(connection, promise: promise)
-        return promise.futureResult.assumeIsolated().always { [self] _ in
-            deadline.cancel()
+        if outbound.append(final) { countOverflows(1) }
+        if !connection.waitingToWrite { flush(connection) }
+        let deadline = MonotonicClock.now() + 500_000_000
+        func check() {
+            if let live = self.connection, live === connection {
+                updateAcknowledged(connection)
+                if !(outbound.isEmpty && connection.unacknowledged.isEmpty), MonotonicClock.now() < deadline {
+                    loop.schedule(in: .milliseconds(2)) { check() }
+                    return
+                }
+            }
             finishStopping()
-        }.nonisolated()
+            done()
+        }
+        check()
     }
 
     private func finishStopping() {
-        if let connection {
-            self.connection = nil
-            connection.ackPoll?.cancel()
-            connection.refresh?.cancel()
-            connection.channel.close(promise: nil)
-        }
+        if let connection { close(connection) }
         statistics.isConnected = false
+        if let ackPoll { loop.cancel(ackPoll) }
+        ackPoll = nil
         handle(.finishedStopping)
-        for waiter in deliveryWaiters { waiter.fail(ChannelError.ioOnClosedChannel) }
+        let waiters = deliveryWaiters
         deliveryWaiters.removeAll()
+        for waiter in waiters.values { waiter.resume(throwing: Stopped()) }
     }
 
     // MARK: - Connecting
 
-    private func connect(attempt: Int) {
+    private func connect(attempt number: Int) {
         statistics.connectAttempts += 1
+        attempt?.cancel()
         let config = configuration
-        let bootstrap = ClientBootstrap(group: loop)
-            .resolver(ThreadResolver(on: loop))
-            .connectTimeout(.milliseconds(Int64(config.connectTimeoutMilliseconds)))
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelOption(Self.tcp(TCP_KEEPIDLE), value: SocketOptionValue(config.keepaliveIdleSeconds))
-            .channelOption(Self.tcp(TCP_KEEPINTVL), value: SocketOptionValue(config.keepaliveIntervalSeconds))
-            .channelOption(Self.tcp(TCP_KEEPCNT), value: SocketOptionValue(config.keepaliveCount))
-            .channelOption(Self.tcp(TCP_USER_TIMEOUT), value: SocketOptionValue(config.userTimeoutMilliseconds))
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            // A state protocol gains nothing from megabytes of stale packets in the kernel:
-            // a small send buffer makes a slow server back up into our bounded queue,
-            // where newer states replace older ones, and bounds the unacknowledged list.
-            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(Self.sendBufferBytes))
-            // Small: a stalled server should hold back states in our bounded queue,
-            // not in NIO's unbounded pending-writes list.
-            .channelOption(.writeBufferWaterMark, value: .init(low: 256, high: 1024))
-            .channelInitializer { [loopBound = NIOLoopBound(self, eventLoop: loop)] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SenderChannelHandler(core: loopBound.value))
-                }
-            }
-        bootstrap.connect(host: config.host, port: config.port).hop(to: loop).assumeIsolated().whenComplete { [self] result in
+        let connecting = ConnectAttempt(
+            host: config.host, port: config.port, timeoutMilliseconds: config.connectTimeoutMilliseconds, loop: loop,
+            configure: { socket throws(SystemCallError) in try Self.configure(socket, config) }
+        ) { [self] result in
+            self.attempt = nil
             switch result {
-            case .success(let channel) where Self.isSelfConnected(channel):
-                channel.close(promise: nil)
-                handle(.connectFailed(attempt: attempt, reason: Self.selfConnectReason))
-            case .success(let channel) where channel.isActive:
-                arriving = channel
-                let peer = channel.remoteAddress.map(Self.describe) ?? config.endpointDescription
-                handle(.connectSucceeded(attempt: attempt, peer: peer))
+            case .success(let socket):
+                arriving = socket
+                handle(.connectSucceeded(attempt: number, peer: socket.remoteAddress?.description ?? config.endpointDescription))
+                arriving?.close()
                 arriving = nil
-            case .success(let channel):
-                channel.close(promise: nil)
-                handle(.connectFailed(attempt: attempt, reason: "the connection closed while opening"))
-            case .failure(let error):
-                handle(.connectFailed(attempt: attempt, reason: Self.describe(error)))
+            case .failure(let failure):
+                handle(.connectFailed(attempt: number, reason: failure.reason))
             }
         }
+        attempt = connecting
+        connecting.start()
     }
 
-    /// A TCP connect to a local port nobody listens on can be given that same port as its
-    /// source and connect to itself (simultaneous open). VKB-Link's port 50995 lies in
-    /// Linux's ephemeral range (32768–60999), so a bridge retrying while the server is down
-    /// would sooner or later "connect", deliver into the void, and hold the port the
-    /// restarting server needs. Such a connection is dropped as a failed attempt.
-    static func isSelfConnected(_ channel: Channel) -> Bool {
-        guard let local = channel.localAddress, let remote = channel.remoteAddress else { return false }
-        return local == remote
+    /// The socket options, at their levels (DESIGN §3).
+    static func configure(_ socket: TCPSocket, _ config: SenderConfiguration) throws(SystemCallError) {
+        try socket.set(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        try socket.set(SOL_SOCKET, SO_KEEPALIVE, 1)
+        try socket.set(Int32(IPPROTO_TCP), TCP_KEEPIDLE, config.keepaliveIdleSeconds)
+        try socket.set(Int32(IPPROTO_TCP), TCP_KEEPINTVL, config.keepaliveIntervalSeconds)
+        try socket.set(Int32(IPPROTO_TCP), TCP_KEEPCNT, config.keepaliveCount)
+        try socket.set(Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, config.userTimeoutMilliseconds)
+        // A state protocol gains nothing from megabytes of stale packets in the kernel:
+        // a small send buffer makes a slow server back up into our bounded queue, where
+        // newer states replace older ones, and bounds the unacknowledged list.
+        try socket.set(SOL_SOCKET, SO_SNDBUF, sendBufferBytes)
     }
 
-    static let selfConnectReason = "nothing is listening (the connection reached its own port)"
-
-    private static func tcp(_ name: Int32) -> ChannelOptions.Types.SocketOption {
-        .init(level: SocketOptionLevel(IPPROTO_TCP), name: SocketOptionName(name))
-    }
-
-    /// The machine accepted the arriving channel: it becomes the connection.
+    /// The machine accepted the arriving socket: it becomes the connection.
     private func adopt() {
-        guard let channel = arriving else { return }
-        let connection = Connection(channel: channel)
+        guard let socket = arriving else { return }
+        arriving = nil
+        let connection = Connection(socket: socket)
+        do {
+            connection.registration = try loop.register(socket.fd, events: Self.readEvents) { [self, unowned connection] events in
+                self.events(events, on: connection)
+            }
+        } catch {
+            // Adopted and at once lost: the machine hears it as a loss, after this action.
+            loop.schedule(in: .zero) { [self] in handle(.connectionLost(reason: "\(error)")) }
+        }
         // States submitted while disconnected: the newest becomes `current`, sent first.
         absorb(handoff.withLockedValue { $0.take() })
         self.connection = connection
         statistics.connections += 1
         statistics.isConnected = true
-        TCPAcknowledgement.bytesAcknowledged(on: channel).assumeIsolated().whenSuccess { baseline in
-            connection.ackBaseline = baseline ?? 0
-        }
         // Convergence: whatever the server saw before, the true state goes first.
-        queue.removeAll()
-        write(current, on: connection, flush: true)
+        outbound.removeAll()
+        _ = outbound.append(current)
+        flush(connection)
         scheduleRefresh(connection)
     }
+
+    private static let readEvents: IOEvents = [.readable, .readHangUp]
 
     /// Re-sends the current state every refresh interval, when one is configured.
     private func scheduleRefresh(_ connection: Connection) {
         guard configuration.refreshIntervalMilliseconds > 0 else { return }
-        let interval = TimeAmount.milliseconds(Int64(configuration.refreshIntervalMilliseconds))
-        connection.refresh = loop.assumeIsolated().scheduleTask(in: interval) { [self] in
+        connection.refresh = loop.schedule(in: .milliseconds(configuration.refreshIntervalMilliseconds)) { [self] in
+            connection.refresh = nil
             guard self.connection === connection else { return }
-            if queue.isEmpty, self.connection === connection { write(current, on: connection, flush: true) }
-            scheduleRefresh(connection)
+            if outbound.isEmpty {
+                _ = outbound.append(current)
+                flush(connection)
+            }
+            if self.connection === connection { scheduleRefresh(connection) }
         }
     }
 
-    // MARK: - Connection events (from the channel handler)
+    // MARK: - Connection events
 
-    func connectionLost(_ channel: Channel, reason: String) {
-        guard let connection, connection.channel === channel else { return }
-        // Read the kernel's ack count while the socket still exists, so the report
-        // of unacknowledged packets is as exact as it can be.
-        TCPAcknowledgement.bytesAcknowledged(on: channel).assumeIsolated().whenSuccess { [self] acked in
-            if let acked { apply(acked: acked, to: connection) }
+    /// The read side is watched all the time: a FIN or an RST is noticed at once, not at
+    /// the next write (DESIGN §3). Bytes the server sends are drained and counted.
+    private func events(_ events: IOEvents, on connection: Connection) {
+        guard self.connection === connection else { return }
+        if events.contains(.writable) {
+            flush(connection)
             guard self.connection === connection else { return }
-            handle(.connectionLost(reason: reason))
         }
+        guard !events.isDisjoint(with: [.readable, .readHangUp, .error, .hangUp]) else { return }
+        while true {
+            let outcome = scratch.withUnsafeMutableBytes { connection.socket.read(into: $0) }
+            switch outcome {
+            case .done(0):
+                return lost(connection, reason: "the server closed the connection")
+            case .done(let n):
+                statistics.bytesReceived += n
+            case .wouldBlock:
+                if events.contains(.error) {
+                    let code = connection.socket.pendingError()
+                    return lost(connection, reason: code == 0 ? "the connection failed" : SystemCallError.reason(code))
+                }
+                if events.contains(.hangUp) {
+                    return lost(connection, reason: "the connection closed")
+                }
+                return
+            case .failed(let code):
+                return lost(connection, reason: SystemCallError.reason(code))
+            }
+        }
+    }
+
+    private func lost(_ connection: Connection, reason: String) {
+        guard self.connection === connection else { return }
+        // The kernel's count while the socket still exists: the report of unacknowledged
+        // packets is as exact as it can be.
+        updateAcknowledged(connection)
+        if stopped {
+            // Stopping: nobody reconnects; `stop` sees the connection gone.
+            close(connection)
+            return
+        }
+        handle(.connectionLost(reason: reason))
     }
 
     /// Closes the live connection; what it wrote and never got acknowledged is reported,
     /// and states still in the handoff go to the next connection.
     private func dropConnection() {
         guard let connection else { return }
-        // States still in the handoff go to the next connection (the newest is sent first).
         let taken = handoff.withLockedValue { $0.take() }
         if taken.overflows > 0 { countOverflows(taken.overflows) }
-        self.connection = nil
-        statistics.isConnected = false
-        connection.ackPoll?.cancel()
-        connection.refresh?.cancel()
-        connection.channel.close(promise: nil)
-        queue.removeAll()
+        close(connection)
         if let last = connection.unacknowledged.last {
             let count = connection.unacknowledged.count
             statistics.packetsUnacknowledgedOnDeadConnections += count
@@ -311,29 +358,49 @@ final class SenderCore {
         for state in taken.states { submit(state) }
     }
 
-    func received(bytes: Int) {
-        statistics.bytesReceived += bytes
-    }
-
-    func writabilityChanged(_ channel: Channel) {
-        guard let connection, connection.channel === channel else { return }
-        var wrote = false
-        while channel.isWritable, let next = queue.popFirst() {
-            write(next, on: connection, flush: false)
-            wrote = true
-        }
-        if wrote { channel.flush() }
+    private func close(_ connection: Connection) {
+        if self.connection === connection { self.connection = nil }
+        statistics.isConnected = false
+        if let registration = connection.registration { loop.deregister(registration) }
+        connection.registration = nil
+        if let refresh = connection.refresh { loop.cancel(refresh) }
+        connection.refresh = nil
+        connection.socket.close()
+        outbound.removeAll()
     }
 
     // MARK: - Writing and acknowledgement
 
-    private func enqueue(_ state: ShiftState) {
-        if queue.count >= max(1, configuration.queueCapacity) {
-            // Keep the newest state; the intermediate one is what we lose.
-            queue[queue.index(before: queue.endIndex)] = state
-            countOverflows(1)
-        } else {
-            queue.append(state)
+    /// Writes what the queue holds until it is empty or the socket is full; watches
+    /// `EPOLLOUT` only while something waits.
+    private func flush(_ connection: Connection) {
+        let (header, command) = (configuration.header, configuration.command)
+        let packetsBefore = statistics.packetsWritten
+        let result = outbound.flush(
+            encode: { VKBShiftBitmapPacket(state: $0, header: header, command: command).bytes },
+            write: { connection.socket.write($0) },
+            written: { state in
+                connection.bytesWritten += UInt64(VKBShiftBitmapPacket.size)
+                connection.unacknowledged.append((connection.bytesWritten, state))
+                statistics.packetsWritten += 1
+            })
+        if packetsBefore != statistics.packetsWritten, !deliveryWaiters.isEmpty {
+            // A new packet to wait for: ask soon again, not after the backed-off interval.
+            if let ackPoll { loop.cancel(ackPoll) }
+            ackPoll = nil
+            ackPollMilliseconds = Self.firstAckPollMilliseconds
+            pollAcknowledgementsForWaiters()
+        }
+        switch result {
+        case .drained, .blocked:
+            let waiting = result == .blocked
+            if waiting != connection.waitingToWrite, let registration = connection.registration {
+                connection.waitingToWrite = waiting
+                loop.modify(registration, events: waiting ? Self.readEvents.union(.writable) : Self.readEvents)
+            }
+            updateAcknowledged(connection)
+        case .failed(let code):
+            lost(connection, reason: SystemCallError.reason(code))
         }
     }
 
@@ -343,116 +410,53 @@ final class SenderCore {
         let before = statistics.queueOverflows
         statistics.queueOverflows += n
         let after = statistics.queueOverflows
-        // Report when a power of two was reached or passed.
         if before == 0 || (after.leadingZeroBitCount < before.leadingZeroBitCount) || after & (after - 1) == 0 {
             publish(.queueOverflow(total: after))
         }
     }
 
-    private func write(_ state: ShiftState, on connection: Connection, flush: Bool) {
-        var buffer = connection.channel.allocator.buffer(capacity: VKBShiftBitmapPacket.size)
-        let packet = VKBShiftBitmapPacket(state: state, header: configuration.header, command: configuration.command)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: VKBShiftBitmapPacket.size) { raw in
-            packet.encode(into: raw)
-            return VKBShiftBitmapPacket.size
+    /// Reads `SIOCOUTQ` (bytes not yet acknowledged) and retires the packets whose last
+    /// byte the server's kernel has acknowledged.
+    private func updateAcknowledged(_ connection: Connection) {
+        guard !connection.unacknowledged.isEmpty, let outstanding = connection.socket.unacknowledgedBytes() else { return }
+        let acked = connection.bytesWritten - UInt64(min(outstanding, Int(connection.bytesWritten)))
+        var retired = 0
+        while retired < connection.unacknowledged.count, connection.unacknowledged[retired].end <= acked {
+            connection.acknowledgedState = connection.unacknowledged[retired].state
+            retired += 1
         }
-        if flush {
-            connection.channel.writeAndFlush(buffer, promise: nil)
-        } else {
-            connection.channel.write(buffer, promise: nil)
-        }
-        record(state, on: connection)
-    }
-
-    /// Counts a written packet and starts acknowledgement tracking.
-    private func record(_ state: ShiftState, on connection: Connection) {
-        connection.bytesWritten += UInt64(VKBShiftBitmapPacket.size)
-        connection.unacknowledged.append((connection.bytesWritten, state))
-        statistics.packetsWritten += 1
-        scheduleAckPoll(connection)
-    }
-
-    private func scheduleAckPoll(_ connection: Connection) {
-        guard connection.ackPoll == nil else { return }
-        connection.ackPoll = loop.assumeIsolated().scheduleTask(in: .milliseconds(connection.ackPollDelayMilliseconds)) { [self] in
-            connection.ackPoll = nil
-            guard self.connection === connection else { return }
-            TCPAcknowledgement.bytesAcknowledged(on: connection.channel).assumeIsolated().whenSuccess { [self] acked in
-                if let acked { apply(acked: acked, to: connection) }
-                guard self.connection === connection else { return }
-                if connection.unacknowledged.isEmpty {
-                    connection.ackPollDelayMilliseconds = Self.firstAckPollMilliseconds
-                } else {
-                    connection.ackPollDelayMilliseconds = min(
-                        connection.ackPollDelayMilliseconds * 2, Self.maxAckPollMilliseconds)
-                    scheduleAckPoll(connection)
-                }
-            }
-        }
-    }
-
-    private func apply(acked total: UInt64, to connection: Connection) {
-        guard let baseline = connection.ackBaseline else { return }
-        let acked = total &- baseline
-        var popped = 0
-        while let first = connection.unacknowledged.first, first.end <= acked {
-            connection.acknowledgedState = first.state
-            connection.unacknowledged.removeFirst()
-            popped += 1
-        }
-        guard popped > 0 else { return }
-        statistics.packetsAcknowledged += popped
+        guard retired > 0 else { return }
+        connection.unacknowledged.removeFirst(retired)
+        statistics.packetsAcknowledged += retired
         statistics.acknowledgedState = connection.acknowledgedState
         checkDelivered()
     }
 
-    private func pollUntilAcknowledged(_ connection: Connection, promise: EventLoopPromise<Void>) {
-        TCPAcknowledgement.bytesAcknowledged(on: connection.channel).assumeIsolated().whenComplete { [self] result in
-            if case .success(let acked?) = result { apply(acked: acked, to: connection) }
-            if connection.unacknowledged.isEmpty || !connection.channel.isActive {
-                promise.succeed()
-            } else {
-                loop.assumeIsolated().scheduleTask(in: .milliseconds(2)) { [self] in
-                    pollUntilAcknowledged(connection, promise: promise)
-                }
-            }
+    /// While someone waits for delivery, asks the kernel again after 1, 2, 4… (at most
+    /// 100) ms; the polling ends with the last waiter.
+    private func pollAcknowledgementsForWaiters() {
+        guard !deliveryWaiters.isEmpty else {
+            if let ackPoll { loop.cancel(ackPoll) }
+            ackPoll = nil
+            ackPollMilliseconds = Self.firstAckPollMilliseconds
+            return
+        }
+        guard ackPoll == nil else { return }
+        ackPoll = loop.schedule(in: .milliseconds(ackPollMilliseconds)) { [self] in
+            ackPoll = nil
+            ackPollMilliseconds = min(ackPollMilliseconds * 2, Self.maxAckPollMilliseconds)
+            if let connection { updateAcknowledged(connection) }
+            pollAcknowledgementsForWaiters()
         }
     }
 
     private func checkDelivered() {
-        guard !deliveryWaiters.isEmpty, let connection, connection.unacknowledged.isEmpty,
+        guard !deliveryWaiters.isEmpty, let connection, connection.unacknowledged.isEmpty, outbound.isEmpty,
             connection.acknowledgedState == current
         else { return }
         let waiters = deliveryWaiters
         deliveryWaiters.removeAll()
-        for waiter in waiters { waiter.succeed() }
-    }
-
-    // MARK: - Reporting
-
-    /// A short human reason for a connection failure.
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case let error as IOError:
-            return String(cString: strerror(error.errnoCode)).lowercased()
-        case let error as NIOConnectionError:
-            if let first = error.connectionErrors.first { return describe(first.error) }
-            if let dns = error.dnsAError ?? error.dnsAAAAError { return "cannot resolve \(error.host): \(dns)" }
-            return "cannot resolve \(error.host)"
-        case ChannelError.connectTimeout:
-            return "connect timed out"
-        case let error as ChannelError:
-            return "\(error)"
-        default:
-            return "\(error)"
-        }
-    }
-
-    static func describe(_ address: SocketAddress) -> String {
-        switch address {
-        case .v4(let a): return "\(a.host):\(address.port ?? 0)"
-        case .v6(let a): return "[\(a.host)]:\(address.port ?? 0)"
-        default: return "\(address)"
-        }
+        for waiter in waiters.values { waiter.resume() }
+        pollAcknowledgementsForWaiters()
     }
 }

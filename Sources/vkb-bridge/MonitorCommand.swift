@@ -62,7 +62,7 @@ struct MonitorCommand: AsyncParsableCommand {
         }
         // The daemon's lifecycle without a sender: SIGINT/SIGTERM stop, SIGHUP re-reads
         // --config, SIGUSR1 prints the descriptor count.
-        let service = BridgeService(
+        let service = try BridgeService(
             configuration: configuration, configPath: config, watcher: watcher, sending: false,
             logger: logger, observe: monitor.observe, onUserSignal: monitor.printFileDescriptors)
         let signals = try DaemonSignals(handling: DaemonSignals.handled + [SIGUSR1])

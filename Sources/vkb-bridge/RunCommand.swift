@@ -42,7 +42,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = logging.bootstrap(label: "vkb-bridge")
         let configuration = try loadConfigurationOrExit(config)
         let watcher = try replay.makeWatcher() ?? DeviceBackends.hardwareWatcher(logger: logger)
-        let service = BridgeService(
+        let service = try BridgeService(
             configuration: configuration,
             configPath: config,
             watcher: watcher,

@@ -1,5 +1,4 @@
-import NIOCore
-import NIOPosix
+import Glibc
 import Testing
 
 @testable import VKBSender
@@ -9,32 +8,40 @@ import Testing
 @Suite struct SelfConnectTests {
     /// A free loopback port: bound once, then released.
     static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).wait()
-        let port = channel.localAddress!.port!
-        try channel.close().wait()
-        return port
+        let socket = try TCPSocket(family: AF_INET)
+        let any = try #require(TCPAddress(numeric: "127.0.0.1", port: 0))
+        try #require(any.withSockAddr { bind(socket.fd, $0, $1) } == 0)
+        return try #require(socket.localAddress).port
+    }
+
+    /// Waits (bounded) for a non-blocking connect to finish; its `SO_ERROR`.
+    static func finishConnect(_ socket: TCPSocket, to address: TCPAddress) throws -> Int32 {
+        if case .failed(let code) = socket.connect(to: address) { return code }
+        var p = pollfd(fd: socket.fd, events: Int16(POLLOUT), revents: 0)
+        try #require(poll(&p, 1, 5_000) == 1, "connect did not finish")
+        return socket.pendingError()
     }
 
     @Test func aConnectionToItsOwnPortIsRecognised() throws {
         let port = try Self.freePort()
+        let address = try #require(TCPAddress(numeric: "127.0.0.1", port: port))
         // Binding the source port to the destination forces the simultaneous open that
         // an unbound retry hits by chance.
-        let channel = try ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(to: try SocketAddress(ipAddress: "127.0.0.1", port: port))
-            .connect(host: "127.0.0.1", port: port).wait()
-        defer { try? channel.close().wait() }
-        #expect(channel.localAddress == channel.remoteAddress)
-        #expect(SenderCore.isSelfConnected(channel))
+        let socket = try TCPSocket(family: AF_INET)
+        try #require(address.withSockAddr { bind(socket.fd, $0, $1) } == 0)
+        #expect(try Self.finishConnect(socket, to: address) == 0)
+        #expect(socket.localAddress == socket.remoteAddress)
+        #expect(socket.isSelfConnected)
     }
 
     @Test func anOrdinaryConnectionIsNot() throws {
-        let server = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? server.close().wait() }
-        let channel = try ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(to: server.localAddress!).wait()
-        defer { try? channel.close().wait() }
-        #expect(!SenderCore.isSelfConnected(channel))
+        let listener = try TCPSocket(family: AF_INET)
+        let any = try #require(TCPAddress(numeric: "127.0.0.1", port: 0))
+        try #require(any.withSockAddr { bind(listener.fd, $0, $1) } == 0 && listen(listener.fd, 1) == 0)
+        let address = try #require(listener.localAddress)
+        let socket = try TCPSocket(family: AF_INET)
+        #expect(try Self.finishConnect(socket, to: address) == 0)
+        #expect(socket.remoteAddress == address)
+        #expect(!socket.isSelfConnected)
     }
 }

@@ -1,5 +1,4 @@
 import Glibc
-import NIOPosix
 import Testing
 import VKBCore
 
@@ -120,7 +119,7 @@ struct SenderOrderingTests {
 
     @Test func idleConnectionGetsEveryStateInOrder() async throws {
         let server = try Server()
-        let sender = ReconnectingSender(configuration: .init(port: server.port))
+        let sender = try ReconnectingSender(configuration: .init(port: server.port))
         sender.start()
         try server.accept()
         #expect(try server.readStates(until: .clear) == [.clear])  // the resync comes first
@@ -139,7 +138,7 @@ struct SenderOrderingTests {
 
     @Test func stalledServerGetsTheStatesInOrderAndEndsOnTheNewest() async throws {
         let server = try Server(receiveBuffer: 4096)
-        let sender = ReconnectingSender(configuration: .init(port: server.port, queueCapacity: 64))
+        let sender = try ReconnectingSender(configuration: .init(port: server.port, queueCapacity: 64))
         sender.start()
         try server.accept()
         _ = try server.readStates(until: .clear)
@@ -166,7 +165,7 @@ struct SenderOrderingTests {
 
     @Test func restartedServerGetsTheNewestStateFirst() async throws {
         let first = try Server()
-        let sender = ReconnectingSender(
+        let sender = try ReconnectingSender(
             configuration: .init(port: first.port, backoff: .init(initialMilliseconds: 5, maxMilliseconds: 20)))
         sender.start()
         try first.accept()

@@ -5,6 +5,7 @@ import Glibc
 #endif
 import VKBCore
 import VKBInput
+import VKBLoop
 import VKBSender
 
 /// The daemon: config, sender, bridge and device watcher, run as one service with
@@ -34,6 +35,8 @@ public final class BridgeService: Sendable {
 
     /// Nil for `monitor`, which sends nothing.
     private let sender: ReconnectingSender?
+    /// The sender's event loop.
+    private let loop: LoopThread?
     public let bridge: Bridge
     private let watcher: any DeviceWatcher
     private let configPath: String?
@@ -65,10 +68,12 @@ public final class BridgeService: Sendable {
         observe: @escaping @Sendable (Bridge.Observation) -> Void = { _ in },
         observeSender: @escaping @Sendable (SenderEvent) -> Void = { _ in },
         onUserSignal: @escaping @Sendable () -> Void = {}
-    ) {
+    ) throws(SystemCallError) {
         self.observeSender = observeSender
         self.onUserSignal = onUserSignal
-        let sender = sending ? ReconnectingSender(configuration: configuration.sender, eventLoop: DaemonThreads.senderLoop) : nil
+        let loop = sending ? try LoopThread() : nil
+        self.loop = loop
+        let sender = try loop.map { loop throws(SystemCallError) in try ReconnectingSender(configuration: configuration.sender, loop: loop.handle) }
         self.sender = sender
         let status = StatusReporter(notifier: SystemdNotifier(), endpoint: configuration.sender.endpointDescription)
         self.status = status
@@ -208,6 +213,7 @@ public final class BridgeService: Sendable {
         // reach the server, which keeps the last state unless clear_on_exit says otherwise.
         let clear = configuration.withLockedValue { $0.clearOnExit }
         await sender?.stop(sending: clear ? .clear : nil)
+        loop?.stop()
         bridge.detachAll()
         endedContinuation.finish()
         status.finish()

@@ -2,13 +2,9 @@ import CSwiftExecutorHook
 import NIOCore
 import NIOPosix
 
-/// Where the daemon's work runs, chosen so that an idle daemon has no periodic wake-ups
-/// and nothing but the sender ever runs on the sender's thread.
+/// Where the daemon's Swift concurrency work runs, chosen so that an idle daemon has no
+/// periodic wake-ups. (The sender has an `EpollLoop` thread of its own.)
 public enum DaemonThreads {
-    /// The sender's own event loop. Swift concurrency jobs (logging, reload, shutdown)
-    /// never land here, so a slow log sink cannot delay a packet.
-    static let senderLoop: EventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
-
     /// Runs Swift concurrency's global jobs on NIO's singleton event loops instead of
     /// libdispatch's thread pool. On Linux that pool is watched by a 1 Hz timer
     /// (`_dispatch_workq_monitor_pools`) from its first job on, which would wake an idle
