@@ -41,9 +41,8 @@ let package = Package(
         .target(
             name: "VKBInput",
             dependencies: [
-                "VKBCore", "CEvdev", "CUdev",
+                "VKBCore", "VKBLoop", "CEvdev", "CUdev",
                 .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -107,7 +106,7 @@ let package = Package(
         // `make bench`: events per second through parse + map (not a product).
         .executableTarget(
             name: "ReplayThroughput",
-            dependencies: ["VKBCore", "VKBInput", "VKBShift"],
+            dependencies: ["VKBCore", "VKBInput", "VKBLoop", "VKBShift"],
             path: "Benchmarks/ReplayThroughput",
             swiftSettings: strict
         ),
@@ -120,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VKBInputTests",
-            dependencies: ["VKBCore", "VKBInput", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["VKBCore", "VKBInput", "VKBLoop", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(name: "VKBShiftTests", dependencies: ["VKBCore", "VKBShift"], swiftSettings: strict),
@@ -134,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "VKBDaemonTests",
             dependencies: [
-                "VKBCore", "VKBDaemon", "VKBDemo", "VKBInput", "VKBShift", "VKBTestSupport",
+                "VKBCore", "VKBDaemon", "VKBDemo", "VKBInput", "VKBLoop", "VKBSender", "VKBShift", "VKBTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -142,10 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VKBDemoTests",
-            dependencies: [
-                "VKBCore", "VKBDemo", "VKBInput",
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ],
+            dependencies: ["VKBCore", "VKBDemo", "VKBInput", "VKBLoop"],
             swiftSettings: strict
         ),
         .testTarget(

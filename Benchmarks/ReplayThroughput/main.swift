@@ -7,8 +7,8 @@
 // through a `ShiftMapper` under a lock, as the bridge applies them. Prints one JSON line.
 //
 // usage: ReplayThroughput [EVENTS] [ROUNDS]
-import Synchronization
 import VKBInput
+import VKBLoop
 import VKBShift
 
 #if canImport(Glibc)
@@ -88,23 +88,34 @@ for _ in 0..<rounds {
         exit(1)
     }
     let t1 = nowSeconds()
-    let mapper = Mutex((mapper: ShiftMapper(bindings: bindings), changes: 0))
-    mapper.withLock { $0.mapper.attach(1, label: nil) }
-    let source = ReplayDeviceSource(recording: recording, speed: 0)
+    var mapper = ShiftMapper(bindings: bindings)
+    var roundChanges = 0
+    mapper.attach(1, label: nil)
+    // The daemon's path: the replay reader on an event loop, in batches per loop turn.
+    let loop: EpollLoop
     do {
-        try source.run { event in
-            mapper.withLock { m in
-                let before = m.mapper.state
-                if m.mapper.apply(event, from: 1) != before { m.changes += 1 }
-            }
-        }
+        loop = try EpollLoop()
     } catch {
         print("{\"error\": \"\(error)\"}")
         exit(1)
     }
+    let source = ReplayDeviceSource(recording: recording, speed: 0)
+    let reader = source.open(
+        on: loop,
+        events: { event in
+            if event == .ended { return loop.stop() }
+            let before = mapper.state
+            if mapper.apply(event, from: 1) != before { roundChanges += 1 }
+        },
+        failed: { error in
+            print("{\"error\": \"\(error)\"}")
+            exit(1)
+        })
+    loop.run()
+    reader.stop()
     let t2 = nowSeconds()
     events = recording.events.count
-    changes = mapper.withLock { $0.changes }
+    changes = roundChanges
     results.append(Round(parse: t1 - t0, map: t2 - t1))
 }
 

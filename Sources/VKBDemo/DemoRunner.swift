@@ -86,7 +86,7 @@ public struct DemoRunner: Sendable {
         let source = ReplayDeviceSource(recording: recording, speed: speed)
         var logger = Logger(label: "vkb-bridge.demo")
         logger.logLevel = .critical  // the timeline tells the story
-        let service = try BridgeService(
+        let service = BridgeService(
             configuration: config, configPath: nil, watcher: ReplayDeviceWatcher(sources: [source]),
             completion: .whenDelivered(timeoutSeconds: durationSeconds / max(speed, 0.001) + 15),
             logger: logger,
@@ -115,7 +115,7 @@ public struct DemoRunner: Sendable {
         }
         try? await crash.value
 
-        let truth = service.bridge.currentState
+        let truth = service.finalState
         let converged = await sinks.waitForLastSink(toReceive: truth)
         let last = sinks.last
         last?.process.send(SIGTERM)

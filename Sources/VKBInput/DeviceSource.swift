@@ -1,22 +1,28 @@
 import VKBCore
+import VKBLoop
 
-/// Receives a source's events, in order, on the source's own reading thread.
-public typealias DeviceEventHandler = @Sendable (DeviceSourceEvent) -> Void
+/// Receives a reader's events, in order, on the loop's thread.
+public typealias DeviceEventHandler = (DeviceSourceEvent) -> Void
+/// Receives why a reader or a follower stopped working, once, on the loop's thread.
+public typealias DeviceFailureHandler = (any Error) -> Void
 
-/// One input device being read: a real evdev node or a replayed recording.
-///
-/// A source is driven by exactly one thread that calls `run`, which blocks until the
-/// device ends, disappears, or `stop()` is called from any thread.
+/// One input device that can be read: a real evdev node, a replayed recording, a stream.
+/// The source only describes the device (immutable, shareable); `open` makes the reader
+/// that owns its descriptors and timers on one `EpollLoop` (DESIGN §1).
 public protocol DeviceSource: AnyObject, Sendable {
     /// Identity and capabilities, used to match the device against the config.
     var device: DeviceDescription { get }
 
-    /// Reads the device and reports to `handler` until stopped. The first event is
-    /// always `.keyState`. Returns normally after `stop()` or at the end of a
-    /// recording (after `.ended`); throws when the device fails or goes away.
-    func run(_ handler: @escaping DeviceEventHandler) throws
+    /// Starts reading on `loop`. The first event is always `.keyState` (it may arrive
+    /// before `open` returns); `.ended` closes a recording or a stream. A device that fails
+    /// or goes away calls `failed` once, never before `open` returns, and has closed
+    /// everything by then. Call on the loop's thread.
+    func open(on loop: EpollLoop, events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler) -> any DeviceReader
+}
 
-    /// Makes `run` return soon. Safe from any thread, idempotent.
+/// A device being read on a loop: stop it to close its descriptors (on the loop's
+/// thread, idempotent). Nothing is reported after `stop()`.
+public protocol DeviceReader: AnyObject {
     func stop()
 }
 
@@ -30,14 +36,15 @@ public enum DeviceWatcherEvent: Sendable {
     case enumerated
 }
 
-/// Receives watcher events, in order, on the watcher's thread.
-public typealias DeviceWatcherHandler = @Sendable (DeviceWatcherEvent) -> Void
+/// Receives watcher events, in order, on the loop's thread.
+public typealias DeviceWatcherHandler = (DeviceWatcherEvent) -> Void
 
 /// Finds devices and follows them coming and going: udev for real sticks, a fixed
 /// list of recordings for replay.
 public protocol DeviceWatcher: AnyObject, Sendable {
-    /// Reports the devices present now, then follows changes until `stop()`. Blocks.
-    func run(_ handler: @escaping DeviceWatcherHandler) throws
-    /// Makes `run` return soon. Safe from any thread, idempotent.
-    func stop()
+    /// Reports the devices present now (before it returns: each `.added`, then
+    /// `.enumerated`), then follows changes on `loop` until the follower is stopped.
+    /// Throws when it cannot watch at all; `failed` (once) when it stops working later.
+    func start(on loop: EpollLoop, events: @escaping DeviceWatcherHandler, failed: @escaping DeviceFailureHandler) throws
+        -> any DeviceReader
 }

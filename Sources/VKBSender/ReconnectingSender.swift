@@ -3,22 +3,12 @@ import Synchronization
 import VKBCore
 import VKBLoop
 
-/// Delivers shift states to a VKB-Link server over TCP and keeps doing so across
-/// server restarts and outages.
-///
-/// - On every new connection the current state is written first, so a restarted
-///   server converges on the truth without any new input.
-/// - The read side is watched all the time, so a closed or reset connection is
-///   noticed at once; keepalive and `TCP_USER_TIMEOUT` find a silently dead peer.
-/// - While connected every change is sent in order; while disconnected changes
-///   coalesce into the current state. A full queue never blocks `submit`.
-/// - It never gives up while running: retries use exponential backoff with jitter.
-///
-/// All methods are safe from any thread. The work happens on one `EpollLoop`: the
-/// caller's, or a loop thread of the sender's own.
+/// A `Sender` for callers on other threads (tests, tools): every method is safe from
+/// any thread; the work happens on one `EpollLoop`, the caller's or a loop thread of the
+/// sender's own. The daemon uses `Sender` on its loop directly.
 public final class ReconnectingSender: Sendable {
     /// The core, made by the first job posted to the loop (jobs run in order).
-    private let core: LoopBoundBox<SenderCore>
+    private let core: LoopBoundBox<Sender>
     /// States on their way to the loop from other threads (see `SenderHandoff`).
     private let handoff: NIOLockedValueBox<SenderHandoff>
     private let handoffCapacity: Int
@@ -45,10 +35,10 @@ public final class ReconnectingSender: Sendable {
         self.handoff = handoff
         (events, continuation) = AsyncStream.makeStream(of: SenderEvent.self, bufferingPolicy: .bufferingNewest(1024))
         let continuation = continuation
-        let core = LoopBoundBox<SenderCore>(handle: self.loop)
+        let core = LoopBoundBox<Sender>(handle: self.loop)
         self.core = core
         self.loop.execute { loop in
-            core.value = SenderCore(loop: loop, configuration: configuration, handoff: handoff) { continuation.yield($0) }
+            core.value = Sender(loop: loop, configuration: configuration, handoff: handoff) { continuation.yield($0) }
         }
     }
 
@@ -84,7 +74,7 @@ public final class ReconnectingSender: Sendable {
     public func statistics() async -> SenderStatistics {
         let core = self.core
         return await withCheckedContinuation { answer in
-            let posted = loop.execute { _ in answer.resume(returning: core.value?.snapshot() ?? SenderStatistics()) }
+            let posted = loop.execute { _ in answer.resume(returning: core.value?.statistics ?? SenderStatistics()) }
             if !posted { answer.resume(returning: SenderStatistics()) }
         }
     }
@@ -97,10 +87,10 @@ public final class ReconnectingSender: Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
                 let posted = loop.execute { _ in
-                    guard let core = core.value else { return waiter.resume(throwing: SenderCore.Stopped()) }
-                    core.whenDelivered(id: id, waiter)
+                    guard let core = core.value else { return waiter.resume(throwing: Sender.Stopped()) }
+                    core.whenDelivered(id: id) { result in waiter.resume(with: result) }
                 }
-                if !posted { waiter.resume(throwing: SenderCore.Stopped()) }
+                if !posted { waiter.resume(throwing: Sender.Stopped()) }
             }
         } onCancel: {
             // Ordered after the registration when both are posted; before it, the core
@@ -124,7 +114,7 @@ public final class ReconnectingSender: Sendable {
         ownThread?.stop()
     }
 
-    private func run(_ body: @escaping @Sendable (SenderCore) -> Void) {
+    private func run(_ body: @escaping @Sendable (Sender) -> Void) {
         let core = self.core
         loop.execute { _ in core.value.map(body) }
     }

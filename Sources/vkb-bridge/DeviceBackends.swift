@@ -5,8 +5,8 @@ import VKBInput
 enum DeviceBackends {
     /// Reports every initialised event node with joystick buttons; the bridge matches
     /// them against `[[device]]` (and re-matches on reload), so the watcher does not.
-    static func hardwareWatcher(logger: Logger) throws -> any DeviceWatcher {
-        try UdevDeviceWatcher(
+    static func hardwareWatcher(logger: Logger) -> any DeviceWatcher {
+        UdevDeviceWatcher(
             filter: UdevDeviceWatcher.hasJoystickButtons,
             onReady: { logger.info("udev: devices present reported, following hotplug") },
             logger: logger

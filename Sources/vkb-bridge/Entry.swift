@@ -1,12 +1,15 @@
+import ArgumentParser
 import VKBDaemon
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The entry point: moves Swift concurrency onto NIO's threads before anything runs,
-/// then runs the command line in a task on them (detached: `main` is main-actor code)
-/// while the main thread only waits.
+/// The entry point. The arguments are parsed on the main thread before any other thread
+/// exists; the daemon's commands (`run`, `monitor`) then run right here, on the main
+/// thread, around their one event loop, so the signals they block are blocked in every
+/// thread the process will have. The tools that use Swift concurrency (`demo`, `probe`…)
+/// run in a task on NIO's threads while the main thread only waits.
 ///
 /// Not an `async` main: its code runs on the main actor, whose executor on Linux is
 /// libdispatch's main queue, drained by a libdispatch worker thread; that thread calls
@@ -14,12 +17,29 @@ import Glibc
 @main
 enum Entry {
     static func main() {
-        DaemonThreads.runSwiftConcurrencyOnNIO()
-        Task.detached {
-            await VKBBridgeCommand.main()  // exits by itself on an error
+        var command: any ParsableCommand
+        do {
+            command = try VKBBridgeCommand.parseAsRoot()
+        } catch {
+            VKBBridgeCommand.exit(withError: error)
+        }
+        guard var asynchronous = command as? any AsyncParsableCommand else {
+            do {
+                try command.run()
+            } catch {
+                VKBBridgeCommand.exit(withError: error)
+            }
             exit(0)
         }
-        // Signals may land on this thread: DaemonSignals' handler forwards them.
+        DaemonThreads.runSwiftConcurrencyOnNIO()
+        Task.detached {
+            do {
+                try await asynchronous.run()
+            } catch {
+                VKBBridgeCommand.exit(withError: error)
+            }
+            exit(0)
+        }
         while true { pause() }
     }
 }

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// `vkb-bridge monitor`: shows sticks coming and going and every button, live.
-struct MonitorCommand: AsyncParsableCommand {
+struct MonitorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
         abstract: "Watch sticks and print every button press and release: a learn mode for writing the config.",
@@ -43,7 +43,9 @@ struct MonitorCommand: AsyncParsableCommand {
         try OptionLimits.seconds(permissionRetry, "--permission-retry", allowZero: true)
     }
 
-    func run() async throws {
+    func run() throws {
+        // First, before any thread starts: the signals are blocked for every thread.
+        let signals = try DaemonSignals(handling: DaemonSignals.handled + [SIGUSR1])
         let logger = logging.bootstrap(label: "vkb-bridge")
         let configuration = try config.map(loadConfigurationOrExit) ?? BridgeConfiguration()
         let monitor = DeviceMonitor(printFDs: debugFds, showState: !configuration.bindings.isEmpty, printLine: printLine)
@@ -53,7 +55,7 @@ struct MonitorCommand: AsyncParsableCommand {
             printLine("watching recordings")
         } else {
             let everything: UdevDeviceWatcher.Filter = { _ in true }
-            watcher = try UdevDeviceWatcher(
+            watcher = UdevDeviceWatcher(
                 filter: all ? everything : UdevDeviceWatcher.hasJoystickButtons,
                 permissionRetry: .milliseconds(Int64(permissionRetry * 1000)),
                 onReady: { printLine("watching udev") },
@@ -62,13 +64,11 @@ struct MonitorCommand: AsyncParsableCommand {
         }
         // The daemon's lifecycle without a sender: SIGINT/SIGTERM stop, SIGHUP re-reads
         // --config, SIGUSR1 prints the descriptor count.
-        let service = try BridgeService(
+        let service = BridgeService(
             configuration: configuration, configPath: config, watcher: watcher, sending: false,
             logger: logger, observe: monitor.observe, onUserSignal: monitor.printFileDescriptors)
-        let signals = try DaemonSignals(handling: DaemonSignals.handled + [SIGUSR1])
-        defer { signals.stop() }
         do {
-            try await service.run(signals: signals)
+            try service.run(signals: signals)
         } catch let error as BridgeService.WatcherFailed {
             printError("monitor: \(error)")
             throw ExitCode.failure

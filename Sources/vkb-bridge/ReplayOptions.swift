@@ -31,12 +31,7 @@ struct ReplayOptions: ParsableArguments {
         guard !paths.isEmpty || !fifoPaths.isEmpty else { return nil }
         var sources: [any DeviceSource] = []
         for path in fifoPaths {
-            do {
-                sources.append(try InputEventStreamSource(path: path))
-            } catch {
-                printError("\(error)")
-                throw ExitCode(2)
-            }
+            sources.append(InputEventStreamSource(path: path))
         }
         for path in paths {
             do {

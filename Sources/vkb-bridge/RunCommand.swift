@@ -4,7 +4,7 @@ import VKBDaemon
 import VKBInput
 
 /// `vkb-bridge run`: the daemon.
-struct RunCommand: AsyncParsableCommand {
+struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the bridge: read the sticks, send shift states to the server.",
@@ -38,21 +38,21 @@ struct RunCommand: AsyncParsableCommand {
         try OptionLimits.seconds(timeout, "--timeout", allowZero: false)
     }
 
-    func run() async throws {
+    func run() throws {
+        // First, before any thread starts: the signals are blocked for every thread.
+        let signals = try DaemonSignals()
         let logger = logging.bootstrap(label: "vkb-bridge")
         let configuration = try loadConfigurationOrExit(config)
         let watcher = try replay.makeWatcher() ?? DeviceBackends.hardwareWatcher(logger: logger)
-        let service = try BridgeService(
+        let service = BridgeService(
             configuration: configuration,
             configPath: config,
             watcher: watcher,
             completion: exitWhenDelivered ? .whenDelivered(timeoutSeconds: timeout) : .never,
             logger: logger
         )
-        let signals = try DaemonSignals()
-        defer { signals.stop() }
         do {
-            try await service.run(signals: signals)
+            try service.run(signals: signals)
         } catch let error as BridgeService.NotDelivered {
             printError(error.description)
             throw ExitCode(1)

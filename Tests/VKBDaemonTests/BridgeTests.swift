@@ -1,33 +1,56 @@
 import Logging
-import NIOConcurrencyHelpers
 import Testing
 import VKBCore
 import VKBDemo
 import VKBInput
+import VKBLoop
 
 @testable import VKBDaemon
 
-/// The daemon's core in process: replay sources in, and an in-memory state sink (the
-/// `deliver` closure) instead of the sender, so a test sees every state the bridge hands
-/// on, in order, without sockets or processes.
+/// The daemon's core in process: replay sources read on a loop, and an in-memory state
+/// sink (the `deliver` closure) instead of the sender, so a test sees every state the
+/// bridge hands on, in order, without sockets or processes.
 @Suite struct BridgeTests {
-    /// Every state delivered and every observation, in order.
-    final class Recorder: Sendable {
-        private let log = NIOLockedValueBox<(states: [ShiftState], observations: [Bridge.Observation])>(([], []))
+    /// A bridge on a loop of the test's own thread, and every state delivered and every
+    /// observation, in order.
+    final class Harness {
+        let loop: EpollLoop
+        private(set) var bridge: Bridge!
+        private(set) var states: [ShiftState] = []
+        private(set) var observations: [Bridge.Observation] = []
+        private var condition: (() -> Bool)?
 
-        var states: [ShiftState] { log.withLockedValue { $0.states } }
-        var observations: [Bridge.Observation] { log.withLockedValue { $0.observations } }
+        init(_ configuration: BridgeConfiguration) throws {
+            loop = try EpollLoop()
+            bridge = Bridge(
+                configuration: configuration, loop: loop, logger: Logger(label: "test"),
+                deliver: { [unowned self] in
+                    states.append($0)
+                    check()
+                },
+                observe: { [unowned self] in
+                    observations.append($0)
+                    check()
+                })
+        }
 
-        func deliver(_ state: ShiftState) { log.withLockedValue { $0.states.append(state) } }
-        func observe(_ observation: Bridge.Observation) { log.withLockedValue { $0.observations.append(observation) } }
+        private func check() {
+            if condition?() == true { loop.stop() }
+        }
 
-        /// Polls `condition` until it holds or two seconds pass.
-        func waitFor(_ what: String, _ condition: (Recorder) -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(2)
-            while !condition(self) {
-                try #require(ContinuousClock.now < deadline, "timed out waiting for \(what); states \(states)")
-                try await Task.sleep(for: .milliseconds(2))
+        /// Runs the loop until `condition` holds; fails after two seconds.
+        func run(until what: String, _ condition: @escaping () -> Bool) throws {
+            guard !condition() else { return }
+            self.condition = condition
+            var timedOut = false
+            let deadline = loop.schedule(in: .seconds(2)) { [loop] in
+                timedOut = true
+                loop.stop()
             }
+            loop.run()
+            loop.cancel(deadline)
+            self.condition = nil
+            try #require(!timedOut, "timed out waiting for \(what); states \(states)")
         }
     }
 
@@ -62,21 +85,15 @@ import VKBInput
         device = "left"
         """
 
-    static func bridge(_ configuration: BridgeConfiguration, _ recorder: Recorder) -> Bridge {
-        Bridge(
-            configuration: configuration, logger: Logger(label: "test"),
-            deliver: { recorder.deliver($0) }, observe: { recorder.observe($0) })
-    }
-
-    @Test func aReloadDetachesTheUnmatchedAndAttachesTheNewlyMatched() async throws {
-        let recorder = Recorder()
-        let bridge = Self.bridge(try Self.configuration(Self.gladiatorShift1), recorder)
+    @Test func aReloadDetachesTheUnmatchedAndAttachesTheNewlyMatched() throws {
+        let recorder = try Harness(try Self.configuration(Self.gladiatorShift1))
+        let bridge = recorder.bridge!
         defer { bridge.detachAll() }
         let gladiator = bridge.attach(try Self.stick("VKBsim Gladiator EVO R", holding: 20, path: "gladiator.evemu"))
         let gunfighter = bridge.attach(try Self.stick("VKBsim Gunfighter MCG", holding: 21, path: "gunfighter.evemu"))
         #expect(gladiator != nil)
         #expect(gunfighter == nil, "no rule matches the Gunfighter yet")
-        try await recorder.waitFor("shift1") { $0.states == [ShiftState(shift: 1)] }
+        try recorder.run(until: "shift1") { recorder.states == [ShiftState(shift: 1)] }
         #expect(bridge.ignoredPaths == ["gunfighter.evemu"])
 
         // The new config wants only the Gunfighter: the Gladiator's hold stops counting
@@ -91,7 +108,7 @@ import VKBInput
             button = 21
             device = "right"
             """))
-        try await recorder.waitFor("shift2") { $0.states.last == ShiftState(shift: 2) }
+        try recorder.run(until: "shift2") { recorder.states.last == ShiftState(shift: 2) }
         #expect(recorder.states == [ShiftState(shift: 1), .clear, ShiftState(shift: 2)])
         #expect(bridge.ignoredPaths.isEmpty)
         let detached = recorder.observations.compactMap { observation -> (Int, Bridge.DetachCause)? in
@@ -101,13 +118,13 @@ import VKBInput
         #expect(detached.count == 1 && detached.first?.0 == gladiator && detached.first?.1 == .unmatched)
     }
 
-    @Test func aReloadRebindsTheButtonsHeldNowWithoutNewInput() async throws {
-        let recorder = Recorder()
-        let bridge = Self.bridge(try Self.configuration(Self.gladiatorShift1), recorder)
+    @Test func aReloadRebindsTheButtonsHeldNowWithoutNewInput() throws {
+        let recorder = try Harness(try Self.configuration(Self.gladiatorShift1))
+        let bridge = recorder.bridge!
         defer { bridge.detachAll() }
         #expect(bridge.attach(try Self.stick("VKBsim Gladiator EVO R", holding: 20, path: "gladiator.evemu")) != nil)
-        try await recorder.waitFor("shift1") { $0.states == [ShiftState(shift: 1)] }
-        try await recorder.waitFor("the recording's end") { _ in bridge.allSourcesEnded }
+        try recorder.run(until: "shift1") { recorder.states == [ShiftState(shift: 1)] }
+        try recorder.run(until: "the recording's end") { bridge.allSourcesEnded }
 
         bridge.reconfigure(try Self.configuration(Self.gladiatorShift1.replacing("shift1", with: "subshift3")))
         #expect(recorder.states == [ShiftState(shift: 1), ShiftState(subshift: 4)])
@@ -115,12 +132,12 @@ import VKBInput
         #expect(!recorder.observations.contains { if case .detached = $0 { true } else { false } })
     }
 
-    @Test func removalReleasesWhatTheDeviceHeld() async throws {
-        let recorder = Recorder()
-        let bridge = Self.bridge(try Self.configuration(Self.gladiatorShift1), recorder)
+    @Test func removalReleasesWhatTheDeviceHeld() throws {
+        let recorder = try Harness(try Self.configuration(Self.gladiatorShift1))
+        let bridge = recorder.bridge!
         defer { bridge.detachAll() }
         #expect(bridge.attach(try Self.stick("VKBsim Gladiator EVO R", holding: 20, path: "gladiator.evemu")) != nil)
-        try await recorder.waitFor("shift1") { $0.states == [ShiftState(shift: 1)] }
+        try recorder.run(until: "shift1") { recorder.states == [ShiftState(shift: 1)] }
         bridge.detach(path: "gladiator.evemu")
         #expect(recorder.states == [ShiftState(shift: 1), .clear])
     }

@@ -1,8 +1,8 @@
-import NIOConcurrencyHelpers
 import Testing
 import VKBCore
 import VKBDemo
 import VKBInput
+import VKBLoop
 
 /// The shipped demo recording, as embedded in the binary, must match what its header
 /// promises the demo config.
@@ -54,9 +54,17 @@ struct DemoRecordingTests {
         #expect(text.contains("VKBShiftBitmap packet: a5 0d 00 04 02 00 00 00"))
 
         let source = ReplayDeviceSource(recording: try Self.recording(), speed: 0)
-        let log = NIOLockedValueBox<[DeviceSourceEvent]>([])
-        try source.run { event in log.withLockedValue { $0.append(event) } }
-        let events = log.withLockedValue { $0 }
+        let loop = try EpollLoop()
+        var events: [DeviceSourceEvent] = []
+        let reader = source.open(
+            on: loop,
+            events: { event in
+                events.append(event)
+                if event == .ended { loop.stop() }
+            },
+            failed: { _ in loop.stop() })
+        loop.run()
+        reader.stop()
         #expect(events.first == .keyState(KeySet()))
         #expect(events.last == .ended)
 

@@ -1,37 +1,41 @@
 import Foundation
-import NIOConcurrencyHelpers
 import Testing
 import VKBCore
+import VKBLoop
+
 @testable import VKBInput
 
 /// What can be checked without an input device. The device paths (key state at open,
 /// SYN_DROPPED, hotplug) run against umockdev in IntegrationTests/UmockdevTests.
 struct EvdevDeviceSourceTests {
-    final class Collected: Sendable {
-        let events = NIOLockedValueBox<[DeviceSourceEvent]>([])
+    static func read(_ path: String, permissionRetry: Duration = .seconds(5)) throws -> LoopReading {
+        try LoopReading.read(EvdevDeviceSource(device: DeviceDescription(name: "x", path: path), permissionRetry: permissionRetry))
     }
 
-    @Test func missingNodeEndsRunAsGone() throws {
-        let source = try EvdevDeviceSource(device: DeviceDescription(name: "x", path: "/dev/input/event-none"))
-        #expect(throws: EvdevSourceError.gone(path: "/dev/input/event-none")) {
-            try source.run { _ in }
-        }
+    @Test func missingNodeFailsAsGone() throws {
+        let reading = try Self.read("/dev/input/event-none")
+        #expect(reading.error as? EvdevSourceError == .gone(path: "/dev/input/event-none"))
+        #expect(reading.events.isEmpty)
     }
 
     @Test func aNodeThatIsNotEvdevFailsLibevdevInit() throws {
-        let source = try EvdevDeviceSource(device: DeviceDescription(name: "x", path: "/dev/null"))
-        #expect(throws: EvdevSourceError.initFailed(path: "/dev/null", errno: ENOTTY)) {
-            try source.run { _ in }
-        }
+        let reading = try Self.read("/dev/null")
+        #expect(reading.error as? EvdevSourceError == .initFailed(path: "/dev/null", errno: ENOTTY))
     }
 
-    @Test func stopBeforeRunReturnsWithoutEvents() throws {
-        let source = try EvdevDeviceSource(device: DeviceDescription(name: "x", path: "/dev/null"))
-        source.stop()
-        source.stop()  // idempotent
-        let collected = Collected()
-        try source.run { event in collected.events.withLockedValue { $0.append(event) } }
-        #expect(collected.events.withLockedValue { $0 }.isEmpty)
+    @Test func aFailureIsNeverReportedInsideOpen() throws {
+        let loop = try EpollLoop()
+        var failedDuringOpen = false
+        var opening = true
+        let reader = EvdevDeviceSource(device: DeviceDescription(name: "x", path: "/dev/null")).open(
+            on: loop, events: { _ in }, failed: { _ in
+                failedDuringOpen = opening
+                loop.stop()
+            })
+        opening = false
+        loop.run()
+        reader.stop()
+        #expect(!failedDuringOpen)
     }
 
     @Test func permissionErrorNamesTheUdevRule() {
@@ -46,11 +50,9 @@ struct EvdevDeviceSourceTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vkb-eacces-\(UUID().uuidString)").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0]))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let source = try EvdevDeviceSource(device: DeviceDescription(name: "x", path: path), permissionRetry: .milliseconds(300))
         let started = ContinuousClock.now
-        #expect(throws: EvdevSourceError.permissionDenied(path: path, waited: .milliseconds(300))) {
-            try source.run { _ in }
-        }
+        let reading = try Self.read(path, permissionRetry: .milliseconds(300))
+        #expect(reading.error as? EvdevSourceError == .permissionDenied(path: path, waited: .milliseconds(300)))
         #expect(ContinuousClock.now - started >= .milliseconds(300))
     }
 
@@ -59,22 +61,17 @@ struct EvdevDeviceSourceTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vkb-eacces-\(UUID().uuidString)").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0]))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let source = try EvdevDeviceSource(device: DeviceDescription(name: "x", path: path), permissionRetry: .seconds(30))
-        let thread = try BlockingThread { source.stop() }  // whenever it lands: before or during the retries
-        let started = ContinuousClock.now
-        try source.run { _ in }
-        thread.join()
-        #expect(ContinuousClock.now - started < .seconds(10))
+        let loop = try EpollLoop()
+        let reader = EvdevDeviceSource(device: DeviceDescription(name: "x", path: path), permissionRetry: .seconds(30)).open(
+            on: loop, events: { _ in }, failed: { _ in Issue.record("stopped readers report nothing") })
+        loop.schedule(in: .milliseconds(250)) { reader.stop() }
+        // Nothing is left on the loop once the reader stopped: a retry would fire first.
+        loop.schedule(in: .milliseconds(600)) { loop.stop() }
+        loop.run()
     }
 }
 
 struct UdevDeviceWatcherTests {
-    @Test func stopBeforeRunReturnsAtOnce() throws {
-        let watcher = try UdevDeviceWatcher()
-        watcher.stop()
-        try watcher.run { _ in Issue.record("no events expected") }
-    }
-
     @Test func defaultFilterKeepsDevicesWithJoystickButtons() {
         let stick = DeviceDescription(name: "stick", keys: KeySet([0x2FF]))
         let keyboard = DeviceDescription(name: "kbd", keys: KeySet([0x1E, 0x1F]))

@@ -1,4 +1,6 @@
 import Foundation
+import VKBCore
+import VKBLoop
 @testable import VKBInput
 
 /// Recording texts and helpers shared by the replay tests.
@@ -106,50 +108,43 @@ final class EventLog<Event: Sendable>: @unchecked Sendable {
     }
 }
 
-/// A clock that never sleeps: it records each requested delay and jumps forward by it.
-final class FakeClock: ReplayClock, @unchecked Sendable {
-    // @unchecked: all state is guarded by `lock`.
-    private let lock = NSLock()
-    private var current: UInt64 = 1_000_000_000
-    private var delays: [UInt64] = []
+/// A source read on a loop of the test's own thread, until it ends, fails, `stop`
+/// says so, or `limit` passes.
+struct LoopReading {
+    var events: [DeviceSourceEvent] = []
+    var error: (any Error)?
+    /// The limit passed before the source ended or failed.
+    var timedOut = false
 
-    func now() -> UInt64 {
-        lock.lock()
-        defer { lock.unlock() }
-        return current
-    }
-
-    func sleep(nanoseconds: UInt64, unless stop: StopSignal) -> Bool {
-        lock.lock()
-        delays.append(nanoseconds)
-        current += nanoseconds
-        lock.unlock()
-        return !stop.isStopped
-    }
-
-    /// Requested delays, in milliseconds.
-    var sleptMilliseconds: [Double] {
-        lock.lock()
-        defer { lock.unlock() }
-        return delays.map { Double($0) / 1e6 }
-    }
-}
-
-/// Runs `body` on its own thread; `wait(seconds:)` returns whether it finished in time.
-final class BackgroundRun: @unchecked Sendable {
-    // @unchecked: `error` is written before `done` is signalled and read after.
-    private let done = DispatchSemaphore(value: 0)
-    private(set) var error: (any Error)?
-
-    init(_ body: @escaping @Sendable () throws -> Void) {
-        let thread = Thread { [self] in
-            do { try body() } catch { self.error = error }
-            self.done.signal()
+    /// - Parameters:
+    ///   - stop: asked after each event; true stops the reader (and the reading).
+    ///   - during: runs on the loop right after `open` (to feed a FIFO, to schedule things).
+    static func read(
+        _ source: any DeviceSource, limit: Duration = .seconds(10),
+        stop: @escaping ([DeviceSourceEvent]) -> Bool = { _ in false },
+        during: (EpollLoop) -> Void = { _ in }
+    ) throws -> LoopReading {
+        let loop = try EpollLoop()
+        var reading = LoopReading()
+        var reader: (any DeviceReader)?
+        let timeout = loop.schedule(in: limit) {
+            reading.timedOut = true
+            loop.stop()
         }
-        thread.start()
-    }
-
-    func wait(seconds: Double) -> Bool {
-        done.wait(timeout: .now() + seconds) == .success
+        reader = source.open(
+            on: loop,
+            events: { event in
+                reading.events.append(event)
+                if event == .ended || stop(reading.events) { loop.stop() }
+            },
+            failed: { error in
+                reading.error = error
+                loop.stop()
+            })
+        during(loop)
+        loop.run()
+        loop.cancel(timeout)
+        reader?.stop()
+        return reading
     }
 }

@@ -42,59 +42,56 @@ struct InputEventStreamSourceTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vkb-stream-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data(Self.frames).write(to: URL(fileURLWithPath: path))
-        let source = try InputEventStreamSource(path: path)
+        let source = InputEventStreamSource(path: path)
         #expect(source.device.path == path)
-        let log = EventLog<DeviceSourceEvent>()
-        try source.run { log.append($0) }
-        #expect(log.events == Self.expected + [.ended])
+        let reading = try LoopReading.read(source)
+        #expect(reading.error == nil)
+        #expect(reading.events == Self.expected + [.ended])
     }
 
-    @Test func fifoEventsSplitAcrossWritesThenStop() throws {
+    @Test func fifoEventsSplitAcrossWritesThenEndOfFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vkb-fifo-\(UUID().uuidString)").path
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { unlink(path) }
+        var writer = open(path, O_RDWR | O_NONBLOCK)
+        #expect(writer >= 0)
+        defer { if writer >= 0 { close(writer) } }
+        // Cut one event in two: the reader must keep the first half until the rest comes.
+        let cut = 3 * InputEventStreamSource.eventSize + 10
+        let reading = try LoopReading.read(InputEventStreamSource(path: path)) { events in
+            if events.count == Self.expected.count {
+                close(writer)  // the last writer goes: end of file
+                writer = -1
+            }
+            return false
+        } during: { loop in
+            Self.frames[..<cut].withUnsafeBytes { _ = write(writer, $0.baseAddress, $0.count) }
+            // The rest a little later, after the reader has had the first part.
+            loop.schedule(in: .milliseconds(20)) {
+                Self.frames[cut...].withUnsafeBytes { _ = write(writer, $0.baseAddress, $0.count) }
+            }
+        }
+        #expect(reading.error == nil && !reading.timedOut)
+        #expect(reading.events == Self.expected + [.ended])
+    }
+
+    @Test func stoppedWhileTheWriterStaysReportsNoEnd() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vkb-fifo-\(UUID().uuidString)").path
         #expect(mkfifo(path, 0o600) == 0)
         defer { unlink(path) }
         let writer = open(path, O_RDWR | O_NONBLOCK)
-        #expect(writer >= 0)
         defer { close(writer) }
-        let source = try InputEventStreamSource(path: path)
-        let log = EventLog<DeviceSourceEvent>()
-        let finished = EventLog<Bool>()
-        let thread = Thread {
-            try? source.run { log.append($0) }
-            finished.append(true)
+        let reading = try LoopReading.read(InputEventStreamSource(path: path)) { $0.count == Self.expected.count } during: { _ in
+            Self.frames.withUnsafeBytes { _ = write(writer, $0.baseAddress, $0.count) }
         }
-        thread.start()
-        // Cut one event in two: the source must keep the first half until the rest comes.
-        let cut = 3 * InputEventStreamSource.eventSize + 10
-        Self.frames[..<cut].withUnsafeBytes { #expect(write(writer, $0.baseAddress, $0.count) == $0.count) }
-        try waitUntil { log.events.count >= 1 }
-        Self.frames[cut...].withUnsafeBytes { #expect(write(writer, $0.baseAddress, $0.count) == $0.count) }
-        try waitUntil { log.events.count >= Self.expected.count }
-        source.stop()
-        try waitUntil { !finished.events.isEmpty }
-        // Stopped, not ended: the writer is still open.
-        #expect(log.events == Self.expected)
+        #expect(reading.events == Self.expected)
     }
 
     @Test func missingPathNamesIt() throws {
-        let source = try InputEventStreamSource(path: "/nonexistent/vkb-stream")
-        #expect(throws: InputEventStreamError.self) { try source.run { _ in } }
-        do {
-            try source.run { _ in }
-        } catch {
-            #expect("\(error)".contains("/nonexistent/vkb-stream"))
-            #expect("\(error)".contains("No such file"))
-        }
-    }
-
-    private func waitUntil(timeout: TimeInterval = 10, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !condition() {
-            guard Date() < deadline else {
-                Issue.record("condition not met within \(timeout) s")
-                return
-            }
-            usleep(1_000)
-        }
+        let reading = try LoopReading.read(InputEventStreamSource(path: "/nonexistent/vkb-stream"))
+        let error = try #require(reading.error as? InputEventStreamError)
+        #expect("\(error)".contains("/nonexistent/vkb-stream"))
+        #expect("\(error)".contains("No such file"))
+        #expect(reading.events.isEmpty)
     }
 }

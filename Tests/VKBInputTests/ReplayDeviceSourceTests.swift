@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VKBLoop
 import VKBCore
 
 @testable import VKBInput
@@ -22,9 +23,9 @@ struct ReplayDeviceSourceTests {
     ])
 
     private func run(_ source: ReplayDeviceSource) throws -> [DeviceSourceEvent] {
-        let log = EventLog<DeviceSourceEvent>()
-        try source.run { log.append($0) }
-        return log.events
+        let reading = try LoopReading.read(source)
+        #expect(reading.error == nil && !reading.timedOut)
+        return reading.events
     }
 
     @Test func eventSequence() throws {
@@ -49,61 +50,95 @@ struct ReplayDeviceSourceTests {
         #expect(source.device.name == "Test Stick")
     }
 
+    /// The plan's offsets: each reported key, and the pass's end (the last event, 1.5 s).
     @Test(arguments: [
-        (1.0, [100.0, 250.0, 650.0, 500.0]),
-        (2.0, [50.0, 125.0, 325.0, 250.0]),
-        (0.5, [200.0, 500.0, 1300.0, 1000.0]),
-        (0.0, []),
+        (1.0, [100.0, 350.0, 1000.0], 1500.0),
+        (2.0, [50.0, 175.0, 500.0], 750.0),
+        (0.5, [200.0, 700.0, 2000.0], 3000.0),
     ])
-    func delaysScaleWithSpeed(speed: Double, expected: [Double]) throws {
-        let clock = FakeClock()
-        let recording = try Fixtures.parse(Self.timed)
-        let source = ReplayDeviceSource(recording: recording, speed: speed, loop: false, clock: clock)
-        let events = try run(source)
-        #expect(events.count == 5)
-        // Waits happen only before reported keys, then once to the recording's end (1.5 s).
-        #expect(clock.sleptMilliseconds == expected)
+    func offsetsScaleWithSpeed(speed: Double, keys: [Double], length: Double) throws {
+        let plan = ReplayPlan(recording: try Fixtures.parse(Self.timed), speed: speed)
+        #expect(plan.timed)
+        #expect(plan.keys.map { (Double($0.offset) / 1e6).rounded() } == keys)
+        #expect((Double(plan.length) / 1e6).rounded() == length)
+    }
+
+    @Test func speedZeroWaitsForNothing() throws {
+        let plan = ReplayPlan(recording: try Fixtures.parse(Self.timed), speed: 0)
+        #expect(!plan.timed)
+        #expect(plan.keys.allSatisfy { $0.offset == 0 } && plan.length == 0)
     }
 
     @Test func absoluteTimestampsUseDifferences() throws {
         let recording = try Fixtures.parse(
             Fixtures.minimal(events: ["E: 1316171018.997000 0001 0120 1", "E: 1316171019.247000 0001 0120 0"], version: nil))
-        let clock = FakeClock()
-        let events = try run(ReplayDeviceSource(recording: recording, speed: 1, loop: false, clock: clock))
-        #expect(events.count == 4)
-        #expect(clock.sleptMilliseconds == [250])
+        let plan = ReplayPlan(recording: recording, speed: 1)
+        #expect(plan.keys.map(\.offset) == [0, 250_000_000])
+    }
+
+    @Test func hugeOffsetsAreCapped() throws {
+        let recording = try Fixtures.parse(Self.timed)
+        #expect(ReplayPlan(recording: recording, speed: 1e-12).length == 1 << 62)
+    }
+
+    /// Real time on the loop: the keys come at their recorded offsets (at 10× speed),
+    /// and the pass ends after the recording's full length.
+    @Test func keysArriveOnTimeOnTheLoop() throws {
+        let recording = try Fixtures.parse(Self.timed)
+        let start = ContinuousClock.now
+        var arrivals: [Duration] = []
+        let reading = try LoopReading.read(ReplayDeviceSource(recording: recording, speed: 10)) { events in
+            arrivals.append(ContinuousClock.now - start)
+            return false
+        }
+        #expect(reading.events.count == 5)
+        // keyState at once; keys at 10, 35, 100 ms; ended at 150 ms (never early).
+        let expected: [Duration] = [.zero, .milliseconds(10), .milliseconds(35), .milliseconds(100), .milliseconds(150)]
+        for (arrival, due) in zip(arrivals, expected) { #expect(arrival >= due) }
     }
 
     @Test func loopStartsEachPassFreshUntilStopped() throws {
-        let clock = FakeClock()
         let recording = try Fixtures.parse(Self.timed)
-        let source = ReplayDeviceSource(recording: recording, speed: 1, loop: true, clock: clock)
-        let log = EventLog<DeviceSourceEvent>()
-        try source.run { event in
-            log.append(event)
-            if case .keyState = event, log.events.count(where: { $0 == .keyState(KeySet()) }) == 3 {
-                source.stop()
-            }
+        let source = ReplayDeviceSource(recording: recording, speed: 20, loop: true)
+        let reading = try LoopReading.read(source) { events in
+            events.count(where: { $0 == .keyState(KeySet()) }) == 3
         }
         let pass: [DeviceSourceEvent] = [
             .keyState(KeySet()), .key(code: 0x120, pressed: true), .key(code: 0x120, pressed: false),
             .key(code: 0x2FF, pressed: true),
         ]
         // Two whole passes, the third stopped right after its key state; never `.ended`.
-        #expect(log.events == pass + pass + [.keyState(KeySet())])
-        // Timing restarts with each pass; the third pass's first wait sees the stop.
-        #expect(clock.sleptMilliseconds == [100, 250, 650, 500, 100, 250, 650, 500, 100])
+        #expect(reading.events == pass + pass + [.keyState(KeySet())])
+    }
+
+    /// At speed 0 a long recording comes in batches: the loop gets a turn between them,
+    /// so a deadline due meanwhile fires before the replay is through.
+    @Test func speedZeroYieldsToTheLoopBetweenBatches() throws {
+        var lines: [String] = []
+        for i in 0..<2_000 {
+            lines.append("E: 0.\(String(format: "%06d", i + 1)) 0001 0120 \(i % 2 == 0 ? 1 : 0)")
+        }
+        let recording = try Fixtures.parse(Fixtures.minimal(events: lines))
+        var keysBeforeTimer: Int?
+        var keys = 0
+        let reading = try LoopReading.read(ReplayDeviceSource(recording: recording, speed: 0)) { events in
+            if case .key = events.last { keys += 1 }
+            return false
+        } during: { loop in
+            loop.schedule(in: .zero) { keysBeforeTimer = keys }
+        }
+        #expect(reading.events.last == .ended)
+        #expect(keys == 2_000)
+        // The first batch comes inside `open`, the next is queued before the test's deadline.
+        #expect(keysBeforeTimer.map { $0 <= 2 * ReplayDeviceSource.batch } == true)
     }
 
     @Test func loopAsFastAsPossibleStopsToo() throws {
         let recording = try Fixtures.parse(Self.timed)
         let source = ReplayDeviceSource(recording: recording, speed: 0, loop: true)
-        let count = EventLog<Int>()
-        try source.run { event in
-            count.append(0)
-            if count.events.count >= 1000 { source.stop() }
-        }
-        #expect(count.events.count == 1000)
+        let reading = try LoopReading.read(source) { $0.count >= 1000 }
+        #expect(reading.events.count == 1000)
+        #expect(!reading.timedOut)
     }
 
     @Test func emptyRecordingEndsAtOnce() throws {
@@ -111,40 +146,28 @@ struct ReplayDeviceSourceTests {
         #expect(try run(ReplayDeviceSource(recording: recording)) == [.keyState(KeySet()), .ended])
     }
 
-    @Test func stopBeforeRunReportsNothing() throws {
-        let source = ReplayDeviceSource(recording: try Fixtures.parse(Self.timed), speed: 0)
-        source.stop()
-        source.stop()  // idempotent
-        #expect(try run(source).isEmpty)
-    }
-
-    /// Real clock: the second key is an hour away; stop() must cut the wait short.
-    @Test func stopInterruptsALongWait() throws {
+    /// Real clock: the second key is an hour away; stopping the reader ends it at once and
+    /// leaves no deadline behind.
+    @Test func stopEndsALongWait() throws {
         let recording = try Fixtures.parse(
             Fixtures.minimal(events: ["E: 0.000001 0001 0120 1", "E: 3600.000001 0001 0120 0"]))
-        let source = ReplayDeviceSource(recording: recording, speed: 1)
-        let log = EventLog<DeviceSourceEvent>()
-        let firstKey = DispatchSemaphore(value: 0)
-        let run = BackgroundRun {
-            try source.run { event in
-                log.append(event)
-                if case .key = event { firstKey.signal() }
-            }
-        }
-        #expect(firstKey.wait(timeout: .now() + 10) == .success)
-        let stopped = Date()
-        source.stop()
-        #expect(run.wait(seconds: 5), "run did not return after stop()")
-        #expect(Date().timeIntervalSince(stopped) < 5)
-        #expect(run.error == nil)
-        #expect(log.events == [.keyState(KeySet()), .key(code: 0x120, pressed: true)])
-    }
-
-    @Test func scaledNanoseconds() throws {
-        let recording = try Fixtures.parse(Self.timed)
-        let clock = FakeClock()
-        #expect(ReplayDeviceSource(recording: recording, speed: 1, loop: false, clock: clock).scaledNanoseconds(1) == 1_000)
-        #expect(ReplayDeviceSource(recording: recording, speed: 4, loop: false, clock: clock).scaledNanoseconds(1_000) == 250_000)
-        #expect(ReplayDeviceSource(recording: recording, speed: 1e-9, loop: false, clock: clock).scaledNanoseconds(.max) == 1 << 62)
+        let loop = try EpollLoop()
+        var events: [DeviceSourceEvent] = []
+        var reader: (any DeviceReader)?
+        reader = ReplayDeviceSource(recording: recording, speed: 1).open(
+            on: loop,
+            events: { event in
+                events.append(event)
+                if case .key = event {
+                    reader?.stop()
+                    // Nothing else pending: a left-over replay timer would fire first.
+                    loop.schedule(in: .milliseconds(50)) { loop.stop() }
+                }
+            },
+            failed: { _ in Issue.record("no failure expected") })
+        let started = ContinuousClock.now
+        loop.run()
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(events == [.keyState(KeySet()), .key(code: 0x120, pressed: true)])
     }
 }

@@ -1,40 +1,31 @@
 import Foundation
 import Testing
+import VKBLoop
 
 @testable import VKBInput
 
 @Suite("ReplayDeviceWatcher")
 struct ReplayDeviceWatcherTests {
-    @Test func reportsEachSourceAndTheEndOfEnumerationThenBlocksUntilStopped() throws {
+    @Test func reportsEachSourceAndTheEndOfEnumerationAtStart() throws {
         let a = ReplayDeviceSource(recording: try Fixtures.parse(Fixtures.minimal(events: []), path: "a.evemu"))
         let b = ReplayDeviceSource(recording: try Fixtures.parse(Fixtures.minimal(events: []), path: "b.evemu"))
         let watcher = ReplayDeviceWatcher(sources: [a, b])
-        let added = EventLog<String>()
-        let bothAdded = DispatchSemaphore(value: 0)
-        let run = BackgroundRun {
-            try watcher.run { event in
+        let loop = try EpollLoop()
+        var added: [String] = []
+        let follower = try watcher.start(
+            on: loop,
+            events: { event in
                 switch event {
                 case .added(let source): added.append(source.device.path)
                 case .removed(let path): added.append("removed \(path)")
-                case .enumerated:
-                    added.append("enumerated")
-                    bothAdded.signal()
+                case .enumerated: added.append("enumerated")
                 }
-            }
-        }
-        #expect(bothAdded.wait(timeout: .now() + 10) == .success)
-        #expect(added.events == ["a.evemu", "b.evemu", "enumerated"])
-        watcher.stop()
-        #expect(run.wait(seconds: 5), "run did not return after stop()")
-        #expect(run.error == nil)
-    }
-
-    @Test func stopBeforeRunReportsNothing() throws {
-        let watcher = ReplayDeviceWatcher(sources: [])
-        watcher.stop()
-        let added = EventLog<Int>()
-        try watcher.run { _ in added.append(1) }
-        #expect(added.events.isEmpty)
+            },
+            failed: { _ in Issue.record("no failure expected") })
+        // Reported before `start` returns: nothing waits on the loop.
+        #expect(added == ["a.evemu", "b.evemu", "enumerated"])
+        follower.stop()
+        follower.stop()  // idempotent
     }
 
     @Test func loadsEveryFileBeforeReplaying() throws {

@@ -1,11 +1,11 @@
 import CEvdev
 import Logging
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 import VKBCore
+import VKBLoop
 
 /// Reads one `/dev/input/eventN` node through libevdev and reports its key state.
 ///
@@ -16,169 +16,38 @@ import VKBCore
 /// - After `SYN_DROPPED` it lets libevdev resync (`LIBEVDEV_READ_FLAG_SYNC`) and
 ///   reports the fresh key state.
 /// - Only `EV_KEY` matters. Axis and scan-code events are masked in the kernel
-///   (`EVIOCSMASK`), so a 1 kHz stick with moving axes does not even wake the reader;
+///   (`EVIOCSMASK`), so a 1 kHz stick with moving axes does not even wake the loop;
 ///   where the mask is unsupported libevdev drops them right after `read()`.
-/// - `ENODEV` (the device went away) ends `run` with `EvdevSourceError.gone`.
+/// - `ENODEV` (the device went away) fails the reader with `EvdevSourceError.gone`.
 ///
-/// The node is opened in `run`, not here: right after a hotplug the node can exist
-/// before udev grants access, so `EACCES` is retried for `permissionRetry`.
-/// The libevdev handle is created, used and freed on the thread that calls `run`.
+/// Right after a hotplug the node can exist before udev grants access, so `EACCES` at
+/// open is retried every 100 ms (a loop deadline) for `permissionRetry`.
 public final class EvdevDeviceSource: DeviceSource {
     public let device: DeviceDescription
-    /// How long `EACCES`/`EPERM` at open is retried before `run` gives up.
+    /// How long `EACCES`/`EPERM` at open is retried before the reader gives up.
     public let permissionRetry: Duration
     private let logger: Logger
-    private let wakePipe: WakePipe
-    private let stopped = Atomic<Bool>(false)
 
     /// A source for `device.path`. Opens nothing yet.
     public init(
         device: DeviceDescription,
         permissionRetry: Duration = .seconds(5),
         logger: Logger = Logger(label: "vkb-bridge.evdev")
-    ) throws {
+    ) {
         self.device = device
         self.permissionRetry = permissionRetry
         self.logger = logger
-        self.wakePipe = try WakePipe()
     }
 
-    public func stop() {
-        if !stopped.exchange(true, ordering: .acquiringAndReleasing) {
-            wakePipe.wake()
-        }
+    public func open(on loop: EpollLoop, events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler) -> any DeviceReader {
+        let reader = EvdevReader(
+            path: device.path, permissionRetry: permissionRetry, logger: logger, loop: loop, events: events, failed: failed)
+        reader.open()
+        return reader
     }
 
-    public func run(_ handler: @escaping DeviceEventHandler) throws {
-        guard let fd = try openNode() else { return }
-        defer { close(fd) }
-        var handle: OpaquePointer?
-        let rc = libevdev_new_from_fd(fd, &handle)
-        guard rc == 0, let handle else {
-            throw rc == -ENODEV ? EvdevSourceError.gone(path: device.path) : EvdevSourceError.initFailed(path: device.path, errno: -rc)
-        }
-        defer { libevdev_free(handle) }
-        dropNonKeyEvents(fd: fd, handle: handle)
-        handler(.keyState(Self.keyState(handle)))
-        try readLoop(fd: fd, handle: handle, handler: handler)
-    }
-
-    // MARK: - Opening
-
-    /// The open node, or nil when stopped while waiting for access.
-    private func openNode() throws -> Int32? {
-        let path = device.path
-        let deadline = ContinuousClock.now + permissionRetry
-        var attempts = 0
-        while !stopped.load(ordering: .acquiring) {
-            let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-            if fd >= 0 {
-                if attempts > 0 { logger.info("opened \(path) after \(attempts) permission retries") }
-                return fd
-            }
-            let err = errno
-            switch err {
-            case EINTR:
-                continue
-            case EACCES, EPERM:
-                if ContinuousClock.now >= deadline {
-                    throw EvdevSourceError.permissionDenied(path: path, waited: permissionRetry)
-                }
-                attempts += 1
-                logger.debug("\(path): permission denied, retrying (udev may not have set the ACL yet)")
-                waitForStop(milliseconds: 100)
-            case ENOENT, ENODEV, ENXIO:
-                throw EvdevSourceError.gone(path: path)
-            default:
-                throw EvdevSourceError.openFailed(path: path, errno: err)
-            }
-        }
-        return nil
-    }
-
-    private func waitForStop(milliseconds: Int32) {
-        var pfd = pollfd(fd: wakePipe.readFD, events: Int16(POLLIN), revents: 0)
-        _ = poll(&pfd, 1, milliseconds)
-    }
-
-    // MARK: - Reading
-
-    /// Asks the kernel to queue only `EV_SYN` and `EV_KEY` for this client, and libevdev
-    /// to discard whatever other types still arrive (older kernels, emulated nodes).
-    private func dropNonKeyEvents(fd: Int32, handle: OpaquePointer) {
-        // EVIOCSMASK for type 0 sets the per-client mask of event *types*. With every
-        // other type masked, frames that only move axes are dropped whole by evdev
-        // (empty SYN_REPORTs are not queued) and wake nobody.
-        var types: UInt64 = 1 << UInt64(EventType.syn) | 1 << UInt64(EventType.key)
-        let rc = withUnsafeMutablePointer(to: &types) { bits in
-            var mask = input_mask(type: UInt32(EventType.syn), codes_size: UInt32(MemoryLayout<UInt64>.size), codes_ptr: UInt64(UInt(bitPattern: bits)))
-            return ioctl(fd, Self.eviocsmask, &mask)
-        }
-        if rc != 0 {
-            logger.debug("\(device.path): EVIOCSMASK unsupported (\(SystemCallError.message(errno))); filtering in libevdev only")
-        }
-        for type in [EventType.rel, EventType.abs, EventType.msc, EventType.sw, EventType.led, EventType.snd, EventType.rep, EventType.ff] {
-            _ = libevdev_disable_event_type(handle, UInt32(type))
-        }
-    }
-
-    private func readLoop(fd: Int32, handle: OpaquePointer, handler: DeviceEventHandler) throws {
-        var fds = [
-            pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: wakePipe.readFD, events: Int16(POLLIN), revents: 0),
-        ]
-        while !stopped.load(ordering: .acquiring) {
-            let n = poll(&fds, 2, -1)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw EvdevSourceError.readFailed(path: device.path, errno: errno)
-            }
-            if fds[1].revents != 0 { return }
-            let events = Int32(fds[0].revents)
-            if events & Int32(POLLIN | POLLHUP | POLLERR) != 0 {
-                try drain(handle: handle, handler: handler)
-            }
-            // A hung-up node never delivers again. A real kernel reports ENODEV above;
-            // an emulated one may just read 0 bytes, so end here rather than spin.
-            if events & Int32(POLLHUP | POLLERR | POLLNVAL) != 0 {
-                throw EvdevSourceError.hungUp(path: device.path)
-            }
-        }
-    }
-
-    /// Reports everything queued, until libevdev would block.
-    private func drain(handle: OpaquePointer, handler: DeviceEventHandler) throws {
-        var event = input_event()
-        let normal = LIBEVDEV_READ_FLAG_NORMAL.rawValue
-        let sync = LIBEVDEV_READ_FLAG_SYNC.rawValue
-        let success = Int32(LIBEVDEV_READ_STATUS_SUCCESS.rawValue)
-        let needsSync = Int32(LIBEVDEV_READ_STATUS_SYNC.rawValue)
-        while true {
-            var rc = libevdev_next_event(handle, normal, &event)
-            if rc == success {
-                if event.type == EventType.key, event.value == 0 || event.value == 1 {
-                    handler(.key(code: event.code, pressed: event.value == 1))
-                }
-                continue
-            }
-            if rc == needsSync {
-                // SYN_DROPPED: libevdev re-reads the device state; the delta events it
-                // replays only update its copy, from which the full state is reported.
-                repeat { rc = libevdev_next_event(handle, sync, &event) } while rc == needsSync
-                if rc != -EAGAIN { try fail(rc) }
-                handler(.keyState(Self.keyState(handle)))
-                continue
-            }
-            if rc == -EAGAIN { return }
-            if rc == -EINTR { continue }
-            try fail(rc)
-        }
-    }
-
-    private func fail(_ rc: Int32) throws -> Never {
-        if rc == -ENODEV { throw EvdevSourceError.gone(path: device.path) }
-        throw EvdevSourceError.readFailed(path: device.path, errno: -rc)
-    }
+    /// `_IOW('E', 0x93, struct input_mask)`; the macro does not import into Swift.
+    static let eviocsmask = UInt(1 << 30 | MemoryLayout<input_mask>.size << 16 | Int(UInt8(ascii: "E")) << 8 | 0x93)
 
     /// Every key code 0…`KEY_MAX` inclusive: `KEY_MAX` (0x2FF) is VKB button 80.
     static func keyState(_ handle: OpaquePointer) -> KeySet {
@@ -188,11 +57,180 @@ public final class EvdevDeviceSource: DeviceSource {
         }
         return keys
     }
+}
 
-    /// `_IOW('E', 0x93, struct input_mask)`; the macro does not import into Swift.
-    static let eviocsmask = UInt(1 << 30 | MemoryLayout<input_mask>.size << 16 | Int(UInt8(ascii: "E")) << 8 | 0x93)
+/// Owns one node's descriptor and libevdev handle, on the loop's thread.
+final class EvdevReader: DeviceReader {
+    private let path: String
+    private let permissionRetry: Duration
+    private let logger: Logger
+    private let loop: EpollLoop
+    private let events: DeviceEventHandler
+    private let failed: DeviceFailureHandler
+    private var fd: Int32 = -1
+    private var handle: OpaquePointer?
+    private var registration: EpollLoop.Registration?
+    private var retry: EpollLoop.Timer?
+    private var stopped = false
+    /// In `drain`: the handle stays until it returns, whoever stops the reader meanwhile.
+    private var draining = false
+    private var attempts = 0
+    private var deadline: UInt64 = 0
 
-    private var path: String { device.path }
+    init(
+        path: String, permissionRetry: Duration, logger: Logger, loop: EpollLoop,
+        events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler
+    ) {
+        self.path = path
+        self.permissionRetry = permissionRetry
+        self.logger = logger
+        self.loop = loop
+        self.events = events
+        self.failed = failed
+    }
+
+    deinit {
+        close()
+    }
+
+    func stop() {
+        stopped = true
+        close()
+    }
+
+    private func close() {
+        guard !draining else { return }
+        if let retry { loop.cancel(retry) }
+        retry = nil
+        if let registration { loop.deregister(registration) }
+        registration = nil
+        if let handle { libevdev_free(handle) }
+        handle = nil
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    /// Closes everything and reports `error` through the loop (never inside `open`).
+    private func fail(_ error: EvdevSourceError) {
+        close()
+        stopped = true
+        loop.schedule(in: .zero) { [failed] in failed(error) }
+    }
+
+    // MARK: - Opening
+
+    func open() {
+        deadline = MonotonicClock.now() &+ permissionRetry.nanoseconds
+        tryOpen()
+    }
+
+    private func tryOpen() {
+        retry = nil
+        guard !stopped else { return }
+        var node: Int32
+        repeat { node = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) } while node < 0 && errno == EINTR
+        guard node >= 0 else {
+            let err = errno
+            switch err {
+            case EACCES, EPERM:
+                if MonotonicClock.now() >= deadline {
+                    return fail(.permissionDenied(path: path, waited: permissionRetry))
+                }
+                attempts += 1
+                logger.debug("\(path): permission denied, retrying (udev may not have set the ACL yet)")
+                retry = loop.schedule(in: .milliseconds(100)) { [self] in tryOpen() }
+            case ENOENT, ENODEV, ENXIO:
+                fail(.gone(path: path))
+            default:
+                fail(.openFailed(path: path, errno: err))
+            }
+            return
+        }
+        fd = node
+        if attempts > 0 { logger.info("opened \(path) after \(attempts) permission retries") }
+        let rc = libevdev_new_from_fd(fd, &handle)
+        guard rc == 0, let handle else {
+            return fail(rc == -ENODEV ? .gone(path: path) : .initFailed(path: path, errno: -rc))
+        }
+        dropNonKeyEvents(handle: handle)
+        do {
+            registration = try loop.register(fd, events: .readable) { [self] events in readable(events) }
+        } catch {
+            return fail(.readFailed(path: path, errno: error.errno))
+        }
+        events(.keyState(EvdevDeviceSource.keyState(handle)))
+    }
+
+    // MARK: - Reading
+
+    /// Asks the kernel to queue only `EV_SYN` and `EV_KEY` for this client, and libevdev
+    /// to discard whatever other types still arrive (older kernels, emulated nodes).
+    private func dropNonKeyEvents(handle: OpaquePointer) {
+        // EVIOCSMASK for type 0 sets the per-client mask of event *types*. With every
+        // other type masked, frames that only move axes are dropped whole by evdev
+        // (empty SYN_REPORTs are not queued) and wake nobody.
+        var types: UInt64 = 1 << UInt64(EventType.syn) | 1 << UInt64(EventType.key)
+        let rc = withUnsafeMutablePointer(to: &types) { bits in
+            var mask = input_mask(type: UInt32(EventType.syn), codes_size: UInt32(MemoryLayout<UInt64>.size), codes_ptr: UInt64(UInt(bitPattern: bits)))
+            return ioctl(fd, EvdevDeviceSource.eviocsmask, &mask)
+        }
+        if rc != 0 {
+            logger.debug("\(path): EVIOCSMASK unsupported (\(SystemCallError.message(errno))); filtering in libevdev only")
+        }
+        for type in [EventType.rel, EventType.abs, EventType.msc, EventType.sw, EventType.led, EventType.snd, EventType.rep, EventType.ff] {
+            _ = libevdev_disable_event_type(handle, UInt32(type))
+        }
+    }
+
+    private func readable(_ ready: IOEvents) {
+        guard let handle, !stopped else { return }
+        if !ready.isDisjoint(with: [.readable, .hangUp, .error]) {
+            draining = true
+            let error = drain(handle: handle)
+            draining = false
+            if let error { return fail(error) }
+            if stopped { return close() }
+        }
+        // A hung-up node never delivers again. A real kernel reports ENODEV above; an
+        // emulated one may just read 0 bytes, so end here rather than spin.
+        if !stopped, !ready.isDisjoint(with: [.hangUp, .error]) {
+            fail(.hungUp(path: path))
+        }
+    }
+
+    /// Reports everything queued, until libevdev would block; the error that ends reading.
+    private func drain(handle: OpaquePointer) -> EvdevSourceError? {
+        var event = input_event()
+        let normal = LIBEVDEV_READ_FLAG_NORMAL.rawValue
+        let sync = LIBEVDEV_READ_FLAG_SYNC.rawValue
+        let success = Int32(LIBEVDEV_READ_STATUS_SUCCESS.rawValue)
+        let needsSync = Int32(LIBEVDEV_READ_STATUS_SYNC.rawValue)
+        while !stopped {
+            var rc = libevdev_next_event(handle, normal, &event)
+            if rc == success {
+                if event.type == EventType.key, event.value == 0 || event.value == 1 {
+                    events(.key(code: event.code, pressed: event.value == 1))
+                }
+                continue
+            }
+            if rc == needsSync {
+                // SYN_DROPPED: libevdev re-reads the device state; the delta events it
+                // replays only update its copy, from which the full state is reported.
+                repeat { rc = libevdev_next_event(handle, sync, &event) } while rc == needsSync
+                if rc != -EAGAIN { return failure(rc) }
+                events(.keyState(EvdevDeviceSource.keyState(handle)))
+                continue
+            }
+            if rc == -EAGAIN { return nil }
+            if rc == -EINTR { continue }
+            return failure(rc)
+        }
+        return nil
+    }
+
+    private func failure(_ rc: Int32) -> EvdevSourceError {
+        rc == -ENODEV ? .gone(path: path) : .readFailed(path: path, errno: -rc)
+    }
 }
 
 /// Why an evdev source could not open or keep reading its node.

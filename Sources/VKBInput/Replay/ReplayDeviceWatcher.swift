@@ -1,9 +1,10 @@
+import VKBLoop
+
 /// The replay counterpart of the udev watcher: a fixed set of recorded devices, all
 /// present from the start. Sources that reach their end stay attached (as an idle stick
 /// would), so nothing is ever reported removed.
 public final class ReplayDeviceWatcher: DeviceWatcher {
     public let sources: [any DeviceSource]
-    private let stopSignal = StopSignal()
 
     public init(sources: [any DeviceSource]) {
         self.sources = sources
@@ -20,16 +21,17 @@ public final class ReplayDeviceWatcher: DeviceWatcher {
         self.init(sources: sources)
     }
 
-    /// Reports `.added` for each source, in order, and `.enumerated`, then blocks until
-    /// `stop()`.
-    public func run(_ handler: @escaping DeviceWatcherHandler) throws {
-        guard !stopSignal.isStopped else { return }
-        for source in sources { handler(.added(source)) }
-        handler(.enumerated)
-        stopSignal.waitUntilStopped()
+    /// Reports `.added` for each source, in order, and `.enumerated`; nothing follows.
+    public func start(on loop: EpollLoop, events: @escaping DeviceWatcherHandler, failed: @escaping DeviceFailureHandler) throws
+        -> any DeviceReader
+    {
+        for source in sources { events(.added(source)) }
+        events(.enumerated)
+        return Idle()
     }
 
-    public func stop() {
-        stopSignal.stop()
+    /// A follower with nothing to follow.
+    private final class Idle: DeviceReader {
+        func stop() {}
     }
 }

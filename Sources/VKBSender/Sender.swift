@@ -8,13 +8,24 @@ import VKBCore
 import VKBLoop
 import VKBWire
 
-/// The owner of the sender's connection: performs what `SenderStateMachine` decides
-/// (connect, adopt, drop, retry, report) on a raw non-blocking socket in the loop's epoll
-/// set, writes states through the one `OutboundQueue`, and tracks what the server's kernel
+/// Delivers shift states to a VKB-Link server over TCP, on the daemon's loop, and keeps
+/// doing so across server restarts and outages.
+///
+/// - On every new connection the current state is written first, so a restarted
+///   server converges on the truth without any new input.
+/// - The read side is watched all the time, so a closed or reset connection is noticed
+///   at once; keepalive and `TCP_USER_TIMEOUT` find a silently dead peer.
+/// - While connected every change is written at once, in order; while disconnected
+///   changes coalesce into the current state; a full socket backs up into the one bounded
+///   coalescing `OutboundQueue`. `submit` never blocks.
+/// - It never gives up while running: retries use exponential backoff with jitter.
+///
+/// The owner of the connection: performs what `SenderStateMachine` decides on a raw
+/// non-blocking socket in the loop's epoll set, and tracks what the server's kernel
 /// acknowledged from `SIOCOUTQ`, read when someone needs to know (after a write, for a
-/// delivery waiter, at a loss, at stop): nothing polls while nobody asks.
-/// `ReconnectingSender` is its thread-safe face.
-final class SenderCore {
+/// delivery waiter, at a loss, at stop): nothing polls while nobody asks. Use it on the
+/// loop's thread only; `ReconnectingSender` is its thread-safe face.
+public final class Sender {
     /// One live connection and what was written on it.
     private final class Connection {
         let socket: TCPSocket
@@ -33,9 +44,12 @@ final class SenderCore {
     }
 
     /// Why a delivery wait ended without delivery.
-    struct Stopped: Error, CustomStringConvertible {
-        var description: String { "the sender stopped" }
+    public struct Stopped: Error, CustomStringConvertible {
+        public var description: String { "the sender stopped" }
     }
+
+    /// Called once with the outcome of a delivery wait.
+    public typealias DeliveryWaiter = (Result<Void, any Error>) -> Void
 
     static let sendBufferBytes = 16 * 1024
     static let firstAckPollMilliseconds = 1
@@ -45,7 +59,8 @@ final class SenderCore {
     private(set) var configuration: SenderConfiguration
     private var machine: SenderStateMachine
     private let publish: (SenderEvent) -> Void
-    private let handoff: NIOLockedValueBox<SenderHandoff>
+    /// States submitted from other threads (`ReconnectingSender`); nil on the loop alone.
+    private let handoff: NIOLockedValueBox<SenderHandoff>?
 
     private var current = ShiftState.clear
     private var connection: Connection?
@@ -54,16 +69,22 @@ final class SenderCore {
     private var arriving: TCPSocket?
     private var retry: EpollLoop.Timer?
     private var outbound: OutboundQueue
-    private var statistics = SenderStatistics()
-    private var deliveryWaiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+    private var counters = SenderStatistics()
+    private var deliveryWaiters: [Int: DeliveryWaiter] = [:]
+    private var nextWaiter = 1
     /// Waiters cancelled before they were registered.
     private var abandoned: Set<Int> = []
     private var ackPoll: EpollLoop.Timer?
-    private var ackPollMilliseconds = SenderCore.firstAckPollMilliseconds
+    private var ackPollMilliseconds = Sender.firstAckPollMilliseconds
     private var scratch = [UInt8](repeating: 0, count: 4096)
 
+    /// A sender on `loop` that reports to `publish` (on the loop). Nothing happens before `start()`.
+    public convenience init(loop: EpollLoop, configuration: SenderConfiguration, publish: @escaping (SenderEvent) -> Void) {
+        self.init(loop: loop, configuration: configuration, handoff: nil, publish: publish)
+    }
+
     init(
-        loop: EpollLoop, configuration: SenderConfiguration, handoff: NIOLockedValueBox<SenderHandoff>,
+        loop: EpollLoop, configuration: SenderConfiguration, handoff: NIOLockedValueBox<SenderHandoff>?,
         publish: @escaping (SenderEvent) -> Void
     ) {
         self.loop = loop
@@ -80,7 +101,8 @@ final class SenderCore {
 
     private var stopped: Bool { machine.state == .stopped }
 
-    func start() {
+    /// Starts connecting.
+    public func start() {
         handle(.start)
     }
 
@@ -111,10 +133,16 @@ final class SenderCore {
 
     /// The job `ReconnectingSender.submit` posts: takes in what the handoff holds.
     func drainHandoff() {
+        guard let handoff else { return }
         absorb(handoff.withLockedValue { h in
             h.drainScheduled = false
             return h.take()
         })
+    }
+
+    /// What the handoff holds, taken now (nothing without one).
+    private func takeHandoff() -> (states: [ShiftState], overflows: Int) {
+        handoff?.withLockedValue { $0.take() } ?? ([], 0)
     }
 
     /// Submits the states that waited in the handoff, in order.
@@ -123,53 +151,64 @@ final class SenderCore {
         for state in taken.states { submit(state) }
     }
 
-    func submit(_ state: ShiftState) {
+    /// Makes `state` the current state and writes it now if the connection can take it.
+    public func submit(_ state: ShiftState) {
         guard !stopped, state != current else { return }
         current = state
-        statistics.currentState = state
+        counters.currentState = state
         guard let connection else { return }  // the next connection sends `current` first
         if outbound.append(state) { countOverflows(1) }
         if !connection.waitingToWrite { flush(connection) }
     }
 
-    func snapshot() -> SenderStatistics {
-        absorb(handoff.withLockedValue { $0.take() })
+    /// Counters and the delivery state, as of now.
+    public var statistics: SenderStatistics {
+        absorb(takeHandoff())
         if let connection { updateAcknowledged(connection) }
-        var s = statistics
+        var s = counters
         s.queued = outbound.count
         s.isConnected = connection != nil
         s.acknowledgedState = connection?.acknowledgedState
         return s
     }
 
-    /// Resumes `waiter` once the current state's packet is acknowledged by the server's
-    /// kernel on the live connection; throws `Stopped` if the sender stops first.
-    func whenDelivered(id: Int, _ waiter: CheckedContinuation<Void, any Error>) {
+    /// Calls `waiter` once the current state's packet is acknowledged by the server's
+    /// kernel on the live connection, or with `Stopped` if the sender stops first.
+    @discardableResult
+    public func whenDelivered(_ waiter: @escaping DeliveryWaiter) -> Int {
+        let id = nextWaiter
+        nextWaiter += 1
+        whenDelivered(id: id, waiter)
+        return id
+    }
+
+    func whenDelivered(id: Int, _ waiter: @escaping DeliveryWaiter) {
         if abandoned.remove(id) != nil {
-            waiter.resume(throwing: CancellationError())
+            waiter(.failure(CancellationError()))
             return
         }
         guard !stopped else {
-            waiter.resume(throwing: Stopped())
+            waiter(.failure(Stopped()))
             return
         }
         deliveryWaiters[id] = waiter
-        absorb(handoff.withLockedValue { $0.take() })
+        absorb(takeHandoff())
         if let connection { updateAcknowledged(connection) }
         checkDelivered()
         pollAcknowledgementsForWaiters()
     }
 
-    /// A waiter gave up (its task was cancelled).
-    func abandon(id: Int) {
+    /// A waiter gave up: it hears `CancellationError`.
+    public func abandon(id: Int) {
         if let waiter = deliveryWaiters.removeValue(forKey: id) {
-            waiter.resume(throwing: CancellationError())
+            waiter(.failure(CancellationError()))
         } else {
             abandoned.insert(id)
         }
     }
 
-    func update(_ new: SenderConfiguration) {
+    /// Applies a new configuration; reconnects only if the endpoint or socket settings changed.
+    public func update(_ new: SenderConfiguration) {
         let reconnect = new.needsReconnect(comparedTo: configuration)
         configuration = new
         machine.setEndpoint(new.endpointDescription)
@@ -179,7 +218,7 @@ final class SenderCore {
 
     /// Stops for good: optionally writes `final` and waits (at most half a second) for
     /// the server's kernel to acknowledge it, then closes the connection; then `done`.
-    func stop(sending final: ShiftState?, done: @escaping () -> Void) {
+    public func stop(sending final: ShiftState?, done: @escaping () -> Void) {
         guard !stopped else { return done() }
         handle(.stop)
         attempt?.cancel()
@@ -208,19 +247,19 @@ final class SenderCore {
 
     private func finishStopping() {
         if let connection { close(connection) }
-        statistics.isConnected = false
+        counters.isConnected = false
         if let ackPoll { loop.cancel(ackPoll) }
         ackPoll = nil
         handle(.finishedStopping)
         let waiters = deliveryWaiters
         deliveryWaiters.removeAll()
-        for waiter in waiters.values { waiter.resume(throwing: Stopped()) }
+        for waiter in waiters.values { waiter(.failure(Stopped())) }
     }
 
     // MARK: - Connecting
 
     private func connect(attempt number: Int) {
-        statistics.connectAttempts += 1
+        counters.connectAttempts += 1
         attempt?.cancel()
         let config = configuration
         let connecting = ConnectAttempt(
@@ -270,10 +309,10 @@ final class SenderCore {
             loop.schedule(in: .zero) { [self] in handle(.connectionLost(reason: "\(error)")) }
         }
         // States submitted while disconnected: the newest becomes `current`, sent first.
-        absorb(handoff.withLockedValue { $0.take() })
+        absorb(takeHandoff())
         self.connection = connection
-        statistics.connections += 1
-        statistics.isConnected = true
+        counters.connections += 1
+        counters.isConnected = true
         // Convergence: whatever the server saw before, the true state goes first.
         outbound.removeAll()
         _ = outbound.append(current)
@@ -314,7 +353,7 @@ final class SenderCore {
             case .done(0):
                 return lost(connection, reason: "the server closed the connection")
             case .done(let n):
-                statistics.bytesReceived += n
+                counters.bytesReceived += n
             case .wouldBlock:
                 if events.contains(.error) {
                     let code = connection.socket.pendingError()
@@ -347,12 +386,12 @@ final class SenderCore {
     /// and states still in the handoff go to the next connection.
     private func dropConnection() {
         guard let connection else { return }
-        let taken = handoff.withLockedValue { $0.take() }
+        let taken = takeHandoff()
         if taken.overflows > 0 { countOverflows(taken.overflows) }
         close(connection)
         if let last = connection.unacknowledged.last {
             let count = connection.unacknowledged.count
-            statistics.packetsUnacknowledgedOnDeadConnections += count
+            counters.packetsUnacknowledgedOnDeadConnections += count
             publish(.unacknowledgedOnDeadConnection(packets: count, lastState: last.state))
         }
         for state in taken.states { submit(state) }
@@ -360,7 +399,7 @@ final class SenderCore {
 
     private func close(_ connection: Connection) {
         if self.connection === connection { self.connection = nil }
-        statistics.isConnected = false
+        counters.isConnected = false
         if let registration = connection.registration { loop.deregister(registration) }
         connection.registration = nil
         if let refresh = connection.refresh { loop.cancel(refresh) }
@@ -375,16 +414,16 @@ final class SenderCore {
     /// `EPOLLOUT` only while something waits.
     private func flush(_ connection: Connection) {
         let (header, command) = (configuration.header, configuration.command)
-        let packetsBefore = statistics.packetsWritten
+        let packetsBefore = counters.packetsWritten
         let result = outbound.flush(
             encode: { VKBShiftBitmapPacket(state: $0, header: header, command: command).bytes },
             write: { connection.socket.write($0) },
             written: { state in
                 connection.bytesWritten += UInt64(VKBShiftBitmapPacket.size)
                 connection.unacknowledged.append((connection.bytesWritten, state))
-                statistics.packetsWritten += 1
+                counters.packetsWritten += 1
             })
-        if packetsBefore != statistics.packetsWritten, !deliveryWaiters.isEmpty {
+        if packetsBefore != counters.packetsWritten, !deliveryWaiters.isEmpty {
             // A new packet to wait for: ask soon again, not after the backed-off interval.
             if let ackPoll { loop.cancel(ackPoll) }
             ackPoll = nil
@@ -407,9 +446,9 @@ final class SenderCore {
     /// Counts coalesced states; reports at powers of two so a long stall logs a handful
     /// of lines, not one per state.
     private func countOverflows(_ n: Int) {
-        let before = statistics.queueOverflows
-        statistics.queueOverflows += n
-        let after = statistics.queueOverflows
+        let before = counters.queueOverflows
+        counters.queueOverflows += n
+        let after = counters.queueOverflows
         if before == 0 || (after.leadingZeroBitCount < before.leadingZeroBitCount) || after & (after - 1) == 0 {
             publish(.queueOverflow(total: after))
         }
@@ -427,8 +466,8 @@ final class SenderCore {
         }
         guard retired > 0 else { return }
         connection.unacknowledged.removeFirst(retired)
-        statistics.packetsAcknowledged += retired
-        statistics.acknowledgedState = connection.acknowledgedState
+        counters.packetsAcknowledged += retired
+        counters.acknowledgedState = connection.acknowledgedState
         checkDelivered()
     }
 
@@ -456,7 +495,7 @@ final class SenderCore {
         else { return }
         let waiters = deliveryWaiters
         deliveryWaiters.removeAll()
-        for waiter in waiters.values { waiter.resume() }
+        for waiter in waiters.values { waiter(.success(())) }
         pollAcknowledgementsForWaiters()
     }
 }
