@@ -27,7 +27,6 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Headers only: epoll, timerfd, signalfd, eventfd, SIOCOUTQ (not in Swift's Glibc).
         .systemLibrary(name: "CLinux"),
-        .target(name: "CSwiftExecutorHook"),
 
         // input → shift mapping → wire format → sender → daemon, on a shared vocabulary
         // (VKBCore: events, key sets, buttons, shift states) that depends on nothing.
@@ -61,10 +60,9 @@ let package = Package(
         .target(
             name: "VKBDaemon",
             dependencies: [
-                "VKBCore", "VKBInput", "VKBLoop", "VKBShift", "VKBWire", "VKBSender", "CSystemd", "CSwiftExecutorHook",
+                "VKBCore", "VKBInput", "VKBLoop", "VKBShift", "VKBWire", "VKBSender", "CSystemd",
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                // Locks only (pthread mutexes, which ThreadSanitizer sees); no event loops.
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -1,5 +1,4 @@
 import ArgumentParser
-import VKBDaemon
 
 #if canImport(Glibc)
 import Glibc
@@ -7,13 +6,10 @@ import Glibc
 
 /// The entry point. The arguments are parsed on the main thread before any other thread
 /// exists; the daemon's commands (`run`, `monitor`) then run right here, on the main
-/// thread, around their one event loop, so the signals they block are blocked in every
-/// thread the process will have. The tools that use Swift concurrency (`demo`, `probe`…)
-/// run in a task on NIO's threads while the main thread only waits.
-///
-/// Not an `async` main: its code runs on the main actor, whose executor on Linux is
-/// libdispatch's main queue, drained by a libdispatch worker thread; that thread calls
-/// `setpriority()`, which the unit's `SystemCallFilter=~@resources` refuses.
+/// thread, around their one event loop: no Swift concurrency, no libdispatch, and the
+/// signals they block are blocked in every thread the process will ever have. The tools
+/// that use Swift concurrency (`demo`, `probe`) run in a task on its global pool while
+/// the main thread only waits.
 @main
 enum Entry {
     static func main() {
@@ -31,7 +27,6 @@ enum Entry {
             }
             exit(0)
         }
-        DaemonThreads.runSwiftConcurrencyOnNIO()
         Task.detached {
             do {
                 try await asynchronous.run()
