@@ -11,7 +11,7 @@ let package = Package(
         .executable(name: "vkb-bridge", targets: ["vkb-bridge"]),
         .executable(name: "vkb-telemetry-sink", targets: ["vkb-telemetry-sink"]),
         // For the fuzz targets in Fuzz/ (a package of its own: libFuzzer brings the main).
-        .library(name: "VKBFuzzable", targets: ["VKBCore", "VKBDaemon", "VKBInput", "VKBWire"]),
+        .library(name: "VKBFuzzable", targets: ["VKBCore", "VKBDaemon", "VKBInput", "VKBLoop", "VKBWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -85,7 +85,7 @@ let package = Package(
             dependencies: [
                 "VKBCore", "VKBDaemon", "VKBDemo", "VKBSender", "VKBShift", "VKBInput", "VKBWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
         ),
@@ -97,6 +97,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
         ),

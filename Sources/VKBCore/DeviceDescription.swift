@@ -41,11 +41,7 @@ public struct DeviceDescription: Sendable, Hashable {
 
     /// `231d:0200`.
     public var usbID: String {
-        func hex4(_ v: UInt16) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: max(0, 4 - s.count)) + s
-        }
-        return "\(hex4(vendor)):\(hex4(product))"
+        "\(Hex.padded(vendor, digits: 4)):\(Hex.padded(product, digits: 4))"
     }
 
     /// VKB button numbers (1…80) this device exposes, ascending.

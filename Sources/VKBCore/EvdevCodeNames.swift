@@ -60,7 +60,7 @@ public enum EvdevCodeNames {
 
     /// `0x2c2` style.
     public static func hex(_ code: UInt16) -> String {
-        "0x" + String(code, radix: 16)
+        Hex.prefixed(code)
     }
 }
 

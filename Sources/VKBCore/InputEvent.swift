@@ -33,13 +33,6 @@ public enum EventType {
     public static let max: UInt16 = 0x1f
 }
 
-public enum SynCode {
-    public static let report: UInt16 = 0
-    public static let config: UInt16 = 1
-    public static let mtReport: UInt16 = 2
-    public static let dropped: UInt16 = 3
-}
-
 /// Limits of the key code space.
 public enum KeyCode {
     /// `KEY_MAX`: the highest key code the kernel delivers. It is a valid code (VKB button 80).

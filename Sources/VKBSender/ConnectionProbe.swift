@@ -6,9 +6,10 @@ import VKBCore
 import VKBLoop
 import VKBWire
 
-/// Checks that a VKB-Link server is reachable: resolves, connects as the sender does, and
-/// watches the connection for a while. Sends nothing unless asked, because any packet
-/// changes the device's shift state.
+/// Checks that a VKB-Link server is reachable: resolves and connects the way the sender
+/// does (`ConnectAttempt`: every address, one timeout) with `TCP_NODELAY` only — no
+/// keepalive, a probe is short — and watches the connection for a while. Sends nothing
+/// unless asked, because any packet changes the device's shift state.
 public enum ConnectionProbe {
     public struct Report: Sendable {
         /// The address the host resolved to and was connected to.

@@ -1,14 +1,9 @@
 import VKBCore
 
-/// States on their way from submitting threads to the sender's event loop, under one
-/// lock. Bounded like the outbound queue (a full handoff keeps the newest state in its
-/// last slot), and drained by one loop task per burst, so a burst of input never piles
-/// up tasks on the loop.
-///
-/// Every write happens on the loop, in submission order. An earlier "direct lane" let a
-/// submitting thread write an idle socket itself (a duplicate of NIO's descriptor); under
-/// load an older state could reach the server after the newest one, leaving the server on
-/// a stale state while the sender counted the newest as acknowledged. It is gone.
+/// States on their way from other threads to the loop (`ReconnectingSender.submit`), under
+/// one lock. Bounded like the outbound queue (a full handoff keeps the newest state in its
+/// last slot), and drained by one posted job per burst, so a burst of input never piles up
+/// jobs on the loop. The loop writes every state, in submission order: one writer per socket.
 struct SenderHandoff {
     /// States for the loop, oldest first.
     var states: [ShiftState] = []

@@ -46,14 +46,13 @@ public struct VKBShiftBitmapPacket: Sendable, Hashable {
         case bitsOutsideMask(shift: UInt8, subshift: UInt8)
 
         public var description: String {
-            func hex(_ b: UInt8) -> String { "0x" + String(b, radix: 16) }
             switch self {
             case .tooShort(let n): return "packet is \(n) bytes, expected 8"
-            case .badHeader(let b): return "header byte is \(hex(b))"
-            case .badCommand(let b): return "command byte is \(hex(b))"
+            case .badHeader(let b): return "header byte is \(Hex.prefixed(b))"
+            case .badCommand(let b): return "command byte is \(Hex.prefixed(b))"
             case .badLength(let b): return "data length byte is \(b), expected 4"
             case .reservedNotZero: return "reserved bytes are not zero"
-            case .bitsOutsideMask(let s, let ss): return "bits outside the masks (shift \(hex(s)), subshift \(hex(ss)))"
+            case .bitsOutsideMask(let s, let ss): return "bits outside the masks (shift \(Hex.prefixed(s)), subshift \(Hex.prefixed(ss)))"
             }
         }
     }

@@ -26,8 +26,8 @@ struct DeviceListing: Encodable {
     init(_ info: InputDeviceInfo, rules: [DeviceRule]?) {
         let d = info.device
         node = d.path
-        vendor = Self.hex4(d.vendor)
-        product = Self.hex4(d.product)
+        vendor = Hex.padded(d.vendor, digits: 4)
+        product = Hex.padded(d.product, digits: 4)
         name = d.name
         phys = d.phys
         uniq = d.uniq
@@ -89,11 +89,6 @@ struct DeviceListing: Encodable {
         if !initialized { field("note", "udev has not initialised this device; the bridge waits until it does") }
         if let hiddenButtonsNote { field("note", hiddenButtonsNote) }
         return lines.joined(separator: "\n")
-    }
-
-    static func hex4(_ v: UInt16) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - s.count)) + s
     }
 
     /// `[1, 2, 3, 5]` → `1-3, 5`.

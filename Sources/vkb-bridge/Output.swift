@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// Writes a line to standard error.
 func printError(_ message: String) {
@@ -14,13 +15,8 @@ func printLine(_ message: String) {
 private func writeLine(_ message: String, to fd: Int32) {
     var bytes = Array(message.utf8)
     if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { return }
-        offset += n
-    }
+    // A closed stdout has nowhere to report to.
+    _ = try? FileDescriptor(rawValue: fd).writeAll(bytes)
 }
 
 import ArgumentParser

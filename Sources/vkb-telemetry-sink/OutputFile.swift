@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// A file descriptor written with one `write(2)` per call, never buffered, so a reader
 /// sees every line as soon as it happens.
@@ -27,20 +28,11 @@ final class OutputFile: Sendable {
 
     /// Writes all of `text`, retrying on `EINTR` and short writes.
     func write(_ text: String) throws(SinkError) {
-        var text = text
-        let failure: Int32? = text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += n
-            }
-            return nil
+        do {
+            _ = try FileDescriptor(rawValue: fd).writeAll(text.utf8)
+        } catch {
+            throw .cannotWrite(what: "to descriptor \(fd)", errno: (error as? Errno)?.rawValue ?? EIO)
         }
-        if let failure { throw .cannotWrite(what: "to descriptor \(fd)", errno: failure) }
     }
 }
 

@@ -55,7 +55,7 @@ import VKBShift
         let c = try ConfigurationLoader.parse("", file: "empty.toml")
         #expect(c.sender.host == "127.0.0.1" && c.sender.port == 50995)
         #expect(c.sender.header == 0xA5 && c.sender.command == 13)
-        #expect(c.sender.backoff == .init(initialMilliseconds: 50, maxMilliseconds: 1000, restartWindowMilliseconds: 10_000, restartMaxMilliseconds: 200))
+        #expect(c.sender.backoff == .init(initialMilliseconds: 50, maxMilliseconds: 1000, restartWindowMilliseconds: 10_000, restartMaxMilliseconds: 70))
         #expect(c.bindings.isEmpty && c.devices.isEmpty && !c.clearOnExit)
     }
 

@@ -41,7 +41,7 @@ import Testing
     @Test func restartWindowCapsDelaysAfterALostConnection() {
         var b = Backoff(policy: .init(), random: { $0.upperBound })
         let delays = (0..<7).map { _ in b.nextDelayMilliseconds(sinceLoss: 1_000) }
-        #expect(delays == [50, 100, 200, 200, 200, 200, 200])
+        #expect(delays == [50, 70, 70, 70, 70, 70, 70])
         // Past the window, growth resumes up to the full cap.
         #expect(b.nextDelayMilliseconds(sinceLoss: 10_000) == 1000)
         // No loss (server absent at start): the full cap.

@@ -92,7 +92,7 @@ import VKBCore
             .scheduleRetry(milliseconds: 50),
         ])
         _ = m.handle(.retryTimerFired, now: Self.second + 1)
-        // Failures right after a loss are capped at 200 ms (the server is likely restarting)…
+        // Failures right after a loss are capped at 70 ms (the server is likely restarting)…
         var delays: [Int] = []
         for i in 0..<6 {
             for case .scheduleRetry(let ms) in m.handle(.connectFailed(attempt: 2 + i, reason: "refused"), now: Self.second + UInt64(i + 1) * 1_000_000) {
@@ -100,7 +100,7 @@ import VKBCore
             }
             _ = m.handle(.retryTimerFired, now: Self.second + UInt64(i + 1) * 1_000_000 + 1)
         }
-        #expect(delays == [100, 200, 200, 200, 200, 200])
+        #expect(delays == [70, 70, 70, 70, 70, 70])
         // …and grow to the usual 1 s once the window has passed.
         for case .scheduleRetry(let ms) in m.handle(.connectFailed(attempt: 8, reason: "refused"), now: 20 * Self.second) {
             #expect(ms == 1000)

@@ -1,6 +1,8 @@
 import FuzzSupport
 import Glibc
+import VKBCore
 import VKBInput
+import VKBLoop
 
 /// The raw `struct input_event` stream reader (`--input-fifo`) on arbitrary bytes, read
 /// from a file to its end.
@@ -16,8 +18,12 @@ import VKBInput
             let written = input.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             close(fd)
             precondition(written == input.count, "short write")
-            guard let source = try? InputEventStreamSource(path: path) else { return 0 }
-            try? source.run { _ in }
+            // The daemon's path: the reader on a loop, until the end of the file.
+            guard let loop = try? EpollLoop() else { return 0 }
+            let reader = InputEventStreamSource(path: path).open(
+                on: loop, events: { if $0 == .ended { loop.stop() } }, failed: { _ in loop.stop() })
+            loop.run()
+            reader.stop()
             return 0
         }
     }

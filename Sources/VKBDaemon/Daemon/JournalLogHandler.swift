@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import NIOConcurrencyHelpers
+import SystemPackage
 
 /// A swift-log handler writing one line per record, fit for journald and for terminals.
 ///
@@ -109,21 +110,9 @@ public struct JournalLogHandler: LogHandler {
 
     /// Writes all of `text` to fd 2 in one locked run, so records from threads never interleave.
     @Sendable public static func writeToStandardError(_ text: String) {
-        var bytes = Array(text.utf8)
         standardErrorLock.withLock {
-            bytes.withUnsafeMutableBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let n = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                    if n > 0 {
-                        offset += n
-                    } else if n < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        return  // nowhere left to report a failing stderr
-                    }
-                }
-            }
+            // Nowhere left to report a failing stderr.
+            _ = try? FileDescriptor.standardError.writeAll(text.utf8)
         }
     }
 }

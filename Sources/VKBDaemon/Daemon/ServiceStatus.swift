@@ -30,13 +30,8 @@ public struct ServiceStatus: Sendable, Equatable, CustomStringConvertible {
             case .reconnecting(let reason): "retrying \(endpoint): \(reason)"
             case .stopped: "stopped"
             }
-        let bitmap = "shift \(Self.hex(state.shift)) subshift \(Self.hex(state.subshift)) (\(state))"
+        let bitmap = "shift \(Hex.prefixed(state.shift, digits: 2)) subshift \(Hex.prefixed(state.subshift, digits: 2)) (\(state))"
         let attached = devices.isEmpty ? "no devices" : "devices: " + devices.joined(separator: ", ")
         return "\(link); \(bitmap); \(attached)"
-    }
-
-    static func hex(_ byte: UInt8) -> String {
-        let digits = String(byte, radix: 16)
-        return "0x" + (digits.count < 2 ? "0" : "") + digits
     }
 }

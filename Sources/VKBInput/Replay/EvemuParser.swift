@@ -179,7 +179,7 @@ struct EvemuParser {
         let format = "expected \"B: <type> <8 hex bytes>\", got \(quoted(s, e))"
         guard f.count == 9, let type = hex(f[0], maxDigits: 2) else { throw malformed(format) }
         guard type <= UInt32(EventType.max) else {
-            throw malformed("event type \(hexText(type)) is above EV_MAX (0x1f), in \(quoted(s, e))")
+            throw malformed("event type \(Hex.prefixed(type)) is above EV_MAX (0x1f), in \(quoted(s, e))")
         }
         for field in f.dropFirst() {
             guard let v = hex(field, maxDigits: 2) else { throw malformed(format) }
@@ -207,7 +207,7 @@ struct EvemuParser {
             throw malformed("expected \(format), got \(quoted(s, e))")
         }
         guard code <= Self.absMax else {
-            throw malformed("axis code \(hexText(code)) is above ABS_MAX (0x3f), in \(quoted(s, e))")
+            throw malformed("axis code \(Hex.prefixed(code)) is above ABS_MAX (0x3f), in \(quoted(s, e))")
         }
         var values: [Int32] = []
         for field in f.dropFirst() {
@@ -250,11 +250,11 @@ struct EvemuParser {
             throw malformed("expected \(Self.eventFormat) with a 6-digit <usec>, got \(quoted(s, e))")
         }
         guard type <= UInt32(EventType.max) else {
-            throw malformed("event type \(hexText(type)) is above EV_MAX (0x1f), in \(quoted(s, e))")
+            throw malformed("event type \(Hex.prefixed(type)) is above EV_MAX (0x1f), in \(quoted(s, e))")
         }
         if type == UInt32(EventType.key) && code > UInt32(KeyCode.max) {
             throw malformed(
-                "key code \(hexText(code)) is above KEY_MAX (0x2ff): the kernel never delivers it, in \(quoted(s, e))")
+                "key code \(Hex.prefixed(code)) is above KEY_MAX (0x2ff): the kernel never delivers it, in \(quoted(s, e))")
         }
         let time = Int64(sec) * 1_000_000 + Int64(usec)
         if latestTime != .min && time < latestTime - EvemuRecording.backwardsTolerance {
@@ -386,7 +386,6 @@ struct EvemuParser {
         return "\"" + text + "\""
     }
 
-    private func hexText(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }
 
     /// `12.000345`.
     private func timeText(_ microseconds: Int64) -> String {

@@ -16,9 +16,9 @@ import VKBLoop
 /// - Only `event*` nodes that udev has initialised are reported: before that their
 ///   permissions and properties are not final.
 /// - Which devices: `filter` decides, given the udev-built description. The default
-///   keeps joystick-like nodes (those declaring joystick buttons). The daemon passes
-///   its `[[device]]` rules, e.g. `{ DeviceRule.firstMatch(in: rules, for: $0) != nil }`;
-///   matching lives with the rules, in VKBShift.
+///   keeps joystick-like nodes (those declaring joystick buttons), which is what the
+///   daemon uses: its `[[device]]` rules are matched by the bridge, so a reload can
+///   re-match the devices already seen. `monitor --all` passes a filter that keeps all.
 /// - Each device is reported once: an `add` for a node already reported (a missed
 ///   `remove`, or suspend/resume) is reported as `removed` then `added`, so a
 ///   consumer never holds two sources for one node.
@@ -34,7 +34,8 @@ public final class UdevDeviceWatcher: DeviceWatcher {
     ///   - filter: which devices to report; default: those with joystick buttons.
     ///   - permissionRetry: passed to each `EvdevDeviceSource`.
     ///   - onReady: called once the monitor listens and the devices present have been
-    ///     reported (the daemon's `READY=1` moment).
+    ///     reported (`run` logs it, `monitor` prints "watching udev"; the service's
+    ///     `READY=1` comes later, from `BridgeService`, once the sender may start).
     public init(
         filter: @escaping Filter = UdevDeviceWatcher.hasJoystickButtons,
         permissionRetry: Duration = .seconds(5),
