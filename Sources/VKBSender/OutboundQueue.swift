@@ -24,11 +24,14 @@ struct OutboundQueue {
     let capacity: Int
     private var states: [ShiftState] = []
     private var head = 0
-    /// The packet on the wire: its bytes from `offset` on are still to be written.
-    private var partial: (bytes: [UInt8], offset: Int, state: ShiftState)?
+    /// The packet being written, encoded once into storage reused for every packet.
+    private var packet: [UInt8]
+    /// The state of the packet on the wire and how much of it went out; nil between packets.
+    private var partial: (offset: Int, state: ShiftState)?
 
-    init(capacity: Int) {
+    init(capacity: Int, packetSize: Int) {
         self.capacity = max(1, capacity)
+        packet = [UInt8](repeating: 0, count: packetSize)
     }
 
     /// States waiting, not counting a packet already begun.
@@ -56,7 +59,7 @@ struct OutboundQueue {
     /// Writes packets, oldest first, until the queue is empty or `write` takes no more.
     /// `written` is called with each state whose packet's last byte was taken.
     mutating func flush(
-        encode: (ShiftState) -> [UInt8],
+        encode: (ShiftState, UnsafeMutableRawBufferPointer) -> Void,
         write: (UnsafeRawBufferPointer) -> WriteOutcome,
         written: (ShiftState) -> Void
     ) -> FlushResult {
@@ -69,13 +72,14 @@ struct OutboundQueue {
                 }
                 let state = states[head]
                 head += 1
-                partial = (encode(state), 0, state)
+                packet.withUnsafeMutableBytes { encode(state, $0) }
+                partial = (0, state)
             }
-            let (bytes, offset, state) = partial!
-            let outcome = bytes.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            let (offset, state) = partial!
+            let outcome = packet.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
             switch outcome {
             case .done(let n) where n > 0:
-                if offset + n >= bytes.count {
+                if offset + n >= packet.count {
                     partial = nil
                     written(state)
                 } else {

@@ -52,6 +52,8 @@ public final class Sender {
     public typealias DeliveryWaiter = (Result<Void, any Error>) -> Void
 
     static let sendBufferBytes = 16 * 1024
+    /// Written packets kept before the kernel is asked which of them were acknowledged.
+    static let unacknowledgedBeforeAsking = 64
     static let firstAckPollMilliseconds = 1
     static let maxAckPollMilliseconds = 100
 
@@ -92,7 +94,7 @@ public final class Sender {
         self.machine = SenderStateMachine(
             endpoint: configuration.endpointDescription, backoff: Backoff(policy: configuration.backoff),
             outageReminderSeconds: configuration.outageReminderSeconds)
-        self.outbound = OutboundQueue(capacity: configuration.queueCapacity)
+        self.outbound = OutboundQueue(capacity: configuration.queueCapacity, packetSize: VKBShiftBitmapPacket.size)
         self.handoff = handoff
         self.publish = publish
     }
@@ -416,7 +418,7 @@ public final class Sender {
         let (header, command) = (configuration.header, configuration.command)
         let packetsBefore = counters.packetsWritten
         let result = outbound.flush(
-            encode: { VKBShiftBitmapPacket(state: $0, header: header, command: command).bytes },
+            encode: { VKBShiftBitmapPacket(state: $0, header: header, command: command).encode(into: $1) },
             write: { connection.socket.write($0) },
             written: { state in
                 connection.bytesWritten += UInt64(VKBShiftBitmapPacket.size)
@@ -437,7 +439,9 @@ public final class Sender {
                 connection.waitingToWrite = waiting
                 loop.modify(registration, events: waiting ? Self.readEvents.union(.writable) : Self.readEvents)
             }
-            updateAcknowledged(connection)
+            // Not on every write (the packet is on its way already; nobody asked): only to
+            // keep the list short while no one asks.
+            if connection.unacknowledged.count >= Self.unacknowledgedBeforeAsking { updateAcknowledged(connection) }
         case .failed(let code):
             lost(connection, reason: SystemCallError.reason(code))
         }

@@ -23,9 +23,17 @@ import VKBCore
         }
     }
 
-    static func encode(_ state: ShiftState) -> [UInt8] {
-        // Four bytes per packet: enough to split.
+    /// Four bytes per packet: enough to split.
+    static func bytes(_ state: ShiftState) -> [UInt8] {
         [0xA5, state.shift, state.subshift, 0x5A]
+    }
+
+    static func encode(_ state: ShiftState, into buffer: UnsafeMutableRawBufferPointer) {
+        buffer.copyBytes(from: bytes(state))
+    }
+
+    static func queue(capacity: Int) -> OutboundQueue {
+        OutboundQueue(capacity: capacity, packetSize: 4)
     }
 
     static func state(_ n: UInt8) -> ShiftState { ShiftState(subshift: n) }
@@ -39,7 +47,7 @@ import VKBCore
     }
 
     @Test func everythingGoesOutInOrderWhenTheSocketTakesIt() {
-        var queue = OutboundQueue(capacity: 8)
+        var queue = Self.queue(capacity: 8)
         let socket = ScriptedSocket()
         var written: [ShiftState] = []
         for n: UInt8 in 1...3 {
@@ -48,12 +56,12 @@ import VKBCore
         }
         #expect(Self.flush(&queue, socket, written: &written) == .drained)
         #expect(written == [Self.state(1), Self.state(2), Self.state(3)])
-        #expect(socket.received == (1...3).flatMap { Self.encode(Self.state(UInt8($0))) })
+        #expect(socket.received == (1...3).flatMap { Self.bytes(Self.state(UInt8($0))) })
         #expect(queue.isEmpty)
     }
 
     @Test func aPartialWriteIsFinishedBeforeAnythingElseAndNeverCoalesced() {
-        var queue = OutboundQueue(capacity: 1)
+        var queue = Self.queue(capacity: 1)
         // The first packet goes out 1 byte, then the socket is full.
         let socket = ScriptedSocket([.done(1), .wouldBlock])
         var written: [ShiftState] = []
@@ -68,22 +76,22 @@ import VKBCore
         #expect(Self.flush(&queue, socket, written: &written) == .blocked)  // the scripted EAGAIN
         #expect(Self.flush(&queue, socket, written: &written) == .drained)
         #expect(written == [Self.state(1), Self.state(3)])
-        #expect(socket.received == Self.encode(Self.state(1)) + Self.encode(Self.state(3)))
+        #expect(socket.received == Self.bytes(Self.state(1)) + Self.bytes(Self.state(3)))
     }
 
     @Test func aPacketSplitManyWaysArrivesWhole() {
-        var queue = OutboundQueue(capacity: 4)
+        var queue = Self.queue(capacity: 4)
         let socket = ScriptedSocket([.done(1), .done(1), .wouldBlock, .done(1), .done(1), .done(3), .wouldBlock])
         var written: [ShiftState] = []
         _ = queue.append(Self.state(7))
         _ = queue.append(Self.state(8))
         while Self.flush(&queue, socket, written: &written) == .blocked {}
         #expect(written == [Self.state(7), Self.state(8)])
-        #expect(socket.received == Self.encode(Self.state(7)) + Self.encode(Self.state(8)))
+        #expect(socket.received == Self.bytes(Self.state(7)) + Self.bytes(Self.state(8)))
     }
 
     @Test func eagainBeforeTheFirstByteLeavesTheStateReplaceable() {
-        var queue = OutboundQueue(capacity: 1)
+        var queue = Self.queue(capacity: 1)
         let socket = ScriptedSocket([.wouldBlock])
         var written: [ShiftState] = []
         _ = queue.append(Self.state(1))
@@ -97,7 +105,7 @@ import VKBCore
     }
 
     @Test func aFailedWriteReportsItsErrnoAndRemoveAllForgetsTheHalfPacket() {
-        var queue = OutboundQueue(capacity: 4)
+        var queue = Self.queue(capacity: 4)
         let socket = ScriptedSocket([.done(2), .failed(errno: EPIPE)])
         var written: [ShiftState] = []
         _ = queue.append(Self.state(1))
@@ -108,11 +116,11 @@ import VKBCore
         // A new connection starts with whole packets.
         _ = queue.append(Self.state(5))
         #expect(Self.flush(&queue, socket, written: &written) == .drained)
-        #expect(socket.received.suffix(4) == Self.encode(Self.state(5))[...])
+        #expect(socket.received.suffix(4) == Self.bytes(Self.state(5))[...])
     }
 
     @Test func overflowKeepsTheNewestAndCountsStaysBounded() {
-        var queue = OutboundQueue(capacity: 3)
+        var queue = Self.queue(capacity: 3)
         var overflows = 0
         for n in 1...100 where queue.append(Self.state(UInt8(n))) { overflows += 1 }
         #expect(queue.count == 3)
