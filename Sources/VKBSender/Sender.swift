@@ -3,7 +3,6 @@
 
 import CLinux
 import Glibc
-import NIOConcurrencyHelpers
 import VKBCore
 import VKBLoop
 import VKBWire
@@ -24,7 +23,7 @@ import VKBWire
 /// non-blocking socket in the loop's epoll set, and tracks what the server's kernel
 /// acknowledged from `SIOCOUTQ`, read when someone needs to know (after a write, for a
 /// delivery waiter, at a loss, at stop): nothing polls while nobody asks. Use it on the
-/// loop's thread only; `ReconnectingSender` is its thread-safe face.
+/// loop's thread only.
 public final class Sender {
     /// One live connection and what was written on it.
     private final class Connection {
@@ -61,8 +60,6 @@ public final class Sender {
     private(set) var configuration: SenderConfiguration
     private var machine: SenderStateMachine
     private let publish: (SenderEvent) -> Void
-    /// States submitted from other threads (`ReconnectingSender`); nil on the loop alone.
-    private let handoff: NIOLockedValueBox<SenderHandoff>?
 
     private var current = ShiftState.clear
     private var connection: Connection?
@@ -72,30 +69,19 @@ public final class Sender {
     private var retry: EpollLoop.Timer?
     private var outbound: OutboundQueue
     private var counters = SenderStatistics()
-    private var deliveryWaiters: [Int: DeliveryWaiter] = [:]
-    private var nextWaiter = 1
-    /// Waiters cancelled before they were registered.
-    private var abandoned: Set<Int> = []
+    private var deliveryWaiters: [DeliveryWaiter] = []
     private var ackPoll: EpollLoop.Timer?
     private var ackPollMilliseconds = Sender.firstAckPollMilliseconds
     private var scratch = [UInt8](repeating: 0, count: 4096)
 
     /// A sender on `loop` that reports to `publish` (on the loop). Nothing happens before `start()`.
-    public convenience init(loop: EpollLoop, configuration: SenderConfiguration, publish: @escaping (SenderEvent) -> Void) {
-        self.init(loop: loop, configuration: configuration, handoff: nil, publish: publish)
-    }
-
-    init(
-        loop: EpollLoop, configuration: SenderConfiguration, handoff: NIOLockedValueBox<SenderHandoff>?,
-        publish: @escaping (SenderEvent) -> Void
-    ) {
+    public init(loop: EpollLoop, configuration: SenderConfiguration, publish: @escaping (SenderEvent) -> Void) {
         self.loop = loop
         self.configuration = configuration
         self.machine = SenderStateMachine(
             endpoint: configuration.endpointDescription, backoff: Backoff(policy: configuration.backoff),
             outageReminderSeconds: configuration.outageReminderSeconds)
         self.outbound = OutboundQueue(capacity: configuration.queueCapacity, packetSize: VKBShiftBitmapPacket.size)
-        self.handoff = handoff
         self.publish = publish
     }
 
@@ -133,26 +119,6 @@ public final class Sender {
         }
     }
 
-    /// The job `ReconnectingSender.submit` posts: takes in what the handoff holds.
-    func drainHandoff() {
-        guard let handoff else { return }
-        absorb(handoff.withLockedValue { h in
-            h.drainScheduled = false
-            return h.take()
-        })
-    }
-
-    /// What the handoff holds, taken now (nothing without one).
-    private func takeHandoff() -> (states: [ShiftState], overflows: Int) {
-        handoff?.withLockedValue { $0.take() } ?? ([], 0)
-    }
-
-    /// Submits the states that waited in the handoff, in order.
-    private func absorb(_ taken: (states: [ShiftState], overflows: Int)) {
-        if taken.overflows > 0 { countOverflows(taken.overflows) }
-        for state in taken.states { submit(state) }
-    }
-
     /// Makes `state` the current state and writes it now if the connection can take it.
     public func submit(_ state: ShiftState) {
         guard !stopped, state != current else { return }
@@ -165,7 +131,6 @@ public final class Sender {
 
     /// Counters and the delivery state, as of now.
     public var statistics: SenderStatistics {
-        absorb(takeHandoff())
         if let connection { updateAcknowledged(connection) }
         var s = counters
         s.queued = outbound.count
@@ -176,37 +141,12 @@ public final class Sender {
 
     /// Calls `waiter` once the current state's packet is acknowledged by the server's
     /// kernel on the live connection, or with `Stopped` if the sender stops first.
-    @discardableResult
-    public func whenDelivered(_ waiter: @escaping DeliveryWaiter) -> Int {
-        let id = nextWaiter
-        nextWaiter += 1
-        whenDelivered(id: id, waiter)
-        return id
-    }
-
-    func whenDelivered(id: Int, _ waiter: @escaping DeliveryWaiter) {
-        if abandoned.remove(id) != nil {
-            waiter(.failure(CancellationError()))
-            return
-        }
-        guard !stopped else {
-            waiter(.failure(Stopped()))
-            return
-        }
-        deliveryWaiters[id] = waiter
-        absorb(takeHandoff())
+    public func whenDelivered(_ waiter: @escaping DeliveryWaiter) {
+        guard !stopped else { return waiter(.failure(Stopped())) }
+        deliveryWaiters.append(waiter)
         if let connection { updateAcknowledged(connection) }
         checkDelivered()
         pollAcknowledgementsForWaiters()
-    }
-
-    /// A waiter gave up: it hears `CancellationError`.
-    public func abandon(id: Int) {
-        if let waiter = deliveryWaiters.removeValue(forKey: id) {
-            waiter(.failure(CancellationError()))
-        } else {
-            abandoned.insert(id)
-        }
     }
 
     /// Applies a new configuration; reconnects only if the endpoint or socket settings changed.
@@ -255,7 +195,7 @@ public final class Sender {
         handle(.finishedStopping)
         let waiters = deliveryWaiters
         deliveryWaiters.removeAll()
-        for waiter in waiters.values { waiter(.failure(Stopped())) }
+        for waiter in waiters { waiter(.failure(Stopped())) }
     }
 
     // MARK: - Connecting
@@ -310,8 +250,6 @@ public final class Sender {
             // Adopted and at once lost: the machine hears it as a loss, after this action.
             loop.schedule(in: .zero) { [self] in handle(.connectionLost(reason: "\(error)")) }
         }
-        // States submitted while disconnected: the newest becomes `current`, sent first.
-        absorb(takeHandoff())
         self.connection = connection
         counters.connections += 1
         counters.isConnected = true
@@ -384,19 +322,16 @@ public final class Sender {
         handle(.connectionLost(reason: reason))
     }
 
-    /// Closes the live connection; what it wrote and never got acknowledged is reported,
-    /// and states still in the handoff go to the next connection.
+    /// Closes the live connection; what it wrote and never got acknowledged is reported
+    /// (the next connection starts with the current state).
     private func dropConnection() {
         guard let connection else { return }
-        let taken = takeHandoff()
-        if taken.overflows > 0 { countOverflows(taken.overflows) }
         close(connection)
         if let last = connection.unacknowledged.last {
             let count = connection.unacknowledged.count
             counters.packetsUnacknowledgedOnDeadConnections += count
             publish(.unacknowledgedOnDeadConnection(packets: count, lastState: last.state))
         }
-        for state in taken.states { submit(state) }
     }
 
     private func close(_ connection: Connection) {
@@ -499,7 +434,7 @@ public final class Sender {
         else { return }
         let waiters = deliveryWaiters
         deliveryWaiters.removeAll()
-        for waiter in waiters.values { waiter(.success(())) }
+        for waiter in waiters { waiter(.success(())) }
         pollAcknowledgementsForWaiters()
     }
 }

@@ -11,7 +11,7 @@ import VKBCore
 
     @Test func aStateTheServersKernelTookIsDeliveredAndCounted() async throws {
         let server = try Server()
-        let sender = try ReconnectingSender(configuration: .init(port: server.port))
+        let sender = try LoopSender(configuration: .init(port: server.port))
         sender.start()
         try server.accept()
         #expect(try server.readStates(until: .clear) == [.clear])  // the resync
@@ -30,7 +30,7 @@ import VKBCore
     @Test func aWaitForDeliveryEndsWhenTheSenderStops() async throws {
         // Nobody listens: nothing is ever delivered.
         let port = try SelfConnectTests.freePort()
-        let sender = try ReconnectingSender(configuration: .init(port: port))
+        let sender = try LoopSender(configuration: .init(port: port))
         sender.start()
         sender.submit(ShiftState(shift: 1))
         let waiting = Task { try await sender.waitUntilDelivered() }
@@ -40,7 +40,7 @@ import VKBCore
 
     @Test func refreshResendsTheCurrentStateEveryInterval() async throws {
         let server = try Server()
-        let sender = try ReconnectingSender(configuration: .init(port: server.port, refreshIntervalMilliseconds: 30))
+        let sender = try LoopSender(configuration: .init(port: server.port, refreshIntervalMilliseconds: 30))
         let state = ShiftState(subshift: 9)
         sender.submit(state)
         sender.start()
@@ -56,7 +56,7 @@ import VKBCore
 
     @Test func withoutRefreshNothingFollowsTheResync() async throws {
         let server = try Server()
-        let sender = try ReconnectingSender(configuration: .init(port: server.port))
+        let sender = try LoopSender(configuration: .init(port: server.port))
         sender.start()
         try server.accept()
         #expect(try server.readStates(until: .clear) == [.clear])

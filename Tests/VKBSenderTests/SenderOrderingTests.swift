@@ -7,7 +7,7 @@ import VKBCore
 /// States reach the server in the order they were submitted, through an idle connection,
 /// a stalled one that fills and coalesces, and a restart; the server always ends on the
 /// newest state. (The stall test caught the old "direct lane" reordering under load.)
-@Suite("ReconnectingSender ordering")
+@Suite("Sender ordering")
 struct SenderOrderingTests {
     /// A loopback TCP server read from the test thread, with a small receive buffer so
     /// that a server that does not read soon stalls the sender.
@@ -119,7 +119,7 @@ struct SenderOrderingTests {
 
     @Test func idleConnectionGetsEveryStateInOrder() async throws {
         let server = try Server()
-        let sender = try ReconnectingSender(configuration: .init(port: server.port))
+        let sender = try LoopSender(configuration: .init(port: server.port))
         sender.start()
         try server.accept()
         #expect(try server.readStates(until: .clear) == [.clear])  // the resync comes first
@@ -138,7 +138,7 @@ struct SenderOrderingTests {
 
     @Test func stalledServerGetsTheStatesInOrderAndEndsOnTheNewest() async throws {
         let server = try Server(receiveBuffer: 4096)
-        let sender = try ReconnectingSender(configuration: .init(port: server.port, queueCapacity: 64))
+        let sender = try LoopSender(configuration: .init(port: server.port, queueCapacity: 64))
         sender.start()
         try server.accept()
         _ = try server.readStates(until: .clear)
@@ -165,7 +165,7 @@ struct SenderOrderingTests {
 
     @Test func restartedServerGetsTheNewestStateFirst() async throws {
         let first = try Server()
-        let sender = try ReconnectingSender(
+        let sender = try LoopSender(
             configuration: .init(port: first.port, backoff: .init(initialMilliseconds: 5, maxMilliseconds: 20)))
         sender.start()
         try first.accept()

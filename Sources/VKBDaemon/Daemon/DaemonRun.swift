@@ -66,13 +66,17 @@ final class DaemonRun {
         } catch {
             return watcherFailed(error)
         }
+        guard phase != .stopping else { return }
         // The sender starts once the sticks present now have reported the buttons they
         // hold (at most a second): the first connection then carries the true state, and
         // a restarted daemon never tells the server "all released" for a few milliseconds
         // while a pilot holds a shift.
-        startup = loop.schedule(in: .seconds(1)) { [unowned self] in
-            startup = nil
-            startSending()
+        // (Sticks reported at once, like recordings, may have settled it already.)
+        if phase == .starting {
+            startup = loop.schedule(in: .seconds(1)) { [unowned self] in
+                startup = nil
+                startSending()
+            }
         }
         if case .whenDelivered(let seconds) = service.completion {
             timeout = loop.schedule(in: .seconds(seconds)) { [unowned self] in timedOut(after: seconds) }
