@@ -129,23 +129,9 @@ private final class ProbeRun {
 
     private func readable(_ events: IOEvents) {
         guard let socket else { return }
-        while true {
-            switch scratch.withUnsafeMutableBytes({ socket.read(into: $0) }) {
-            case .done(0):
-                return closed("the server closed the connection")
-            case .done(let n):
-                report.bytesReceived += n
-            case .wouldBlock:
-                if events.contains(.error) {
-                    let code = socket.pendingError()
-                    return closed(code == 0 ? "the connection failed" : SystemCallError.reason(code))
-                }
-                if events.contains(.hangUp) { return closed("the connection closed") }
-                return
-            case .failed(let code):
-                return closed(SystemCallError.reason(code))
-            }
-        }
+        let (bytes, closed) = socket.drain(after: events, using: &scratch)
+        report.bytesReceived += bytes
+        if let closed { self.closed(closed) }
     }
 
     private func closed(_ reason: String) {

@@ -287,26 +287,9 @@ public final class Sender {
             guard self.connection === connection else { return }
         }
         guard !events.isDisjoint(with: [.readable, .readHangUp, .error, .hangUp]) else { return }
-        while true {
-            let outcome = scratch.withUnsafeMutableBytes { connection.socket.read(into: $0) }
-            switch outcome {
-            case .done(0):
-                return lost(connection, reason: "the server closed the connection")
-            case .done(let n):
-                counters.bytesReceived += n
-            case .wouldBlock:
-                if events.contains(.error) {
-                    let code = connection.socket.pendingError()
-                    return lost(connection, reason: code == 0 ? "the connection failed" : SystemCallError.reason(code))
-                }
-                if events.contains(.hangUp) {
-                    return lost(connection, reason: "the connection closed")
-                }
-                return
-            case .failed(let code):
-                return lost(connection, reason: SystemCallError.reason(code))
-            }
-        }
+        let (bytes, closed) = connection.socket.drain(after: events, using: &scratch)
+        counters.bytesReceived += bytes
+        if let closed { lost(connection, reason: closed) }
     }
 
     private func lost(_ connection: Connection, reason: String) {

@@ -3,6 +3,7 @@
 import CLinux
 import Glibc
 import VKBCore
+import VKBLoop
 
 /// A non-blocking TCP client socket: the system calls the sender makes, with the
 /// results it acts on. Closed when freed (or by `close()`); whoever holds it registers
@@ -114,6 +115,28 @@ final class TCPSocket {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK: return .wouldBlock
             case let code: return .failed(errno: code)
+            }
+        }
+    }
+
+    /// Drains what the peer sent, after the loop reported `events`: the bytes read, and why
+    /// the connection is over if it is (a FIN, an RST or another error, a hang-up).
+    func drain(after events: IOEvents, using scratch: inout [UInt8]) -> (bytes: Int, closed: String?) {
+        var total = 0
+        while true {
+            switch scratch.withUnsafeMutableBytes({ read(into: $0) }) {
+            case .done(0):
+                return (total, "the server closed the connection")
+            case .done(let n):
+                total += n
+            case .wouldBlock:
+                if events.contains(.error) {
+                    let code = pendingError()
+                    return (total, code == 0 ? "the connection failed" : SystemCallError.reason(code))
+                }
+                return (total, events.contains(.hangUp) ? "the connection closed" : nil)
+            case .failed(let code):
+                return (total, SystemCallError.reason(code))
             }
         }
     }
