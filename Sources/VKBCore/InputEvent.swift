@@ -39,4 +39,14 @@ public enum KeyCode {
     public static let max: UInt16 = 0x2ff
     /// Number of key codes, `KEY_CNT`.
     public static let count = Int(max) + 1
+    /// vkb-bridge's own codes for VKB buttons 81–128, which evdev never delivers and the
+    /// stick's hidraw node does: `0x300 + (n − 81)`, right above the kernel's code space.
+    public static let hidrawBase: UInt16 = 0x300
+    /// One past the highest code a `KeySet` holds: the kernel's codes and the hidraw ones.
+    public static let limit = Int(hidrawBase) + 48
+
+    /// True for vkb-bridge's codes of buttons read from hidraw.
+    public static func isHidraw(_ code: UInt16) -> Bool {
+        code >= hidrawBase && Int(code) < limit
+    }
 }

@@ -1,7 +1,8 @@
-/// A set of evdev key codes (0...KEY_MAX) stored as a fixed bitmap, as
-/// `EVIOCGKEY` returns it. Value type; cheap to copy and compare.
+/// A set of evdev key codes (0...KEY_MAX, as `EVIOCGKEY` returns them) and of
+/// vkb-bridge's codes for buttons 81–128 read from hidraw (`KeyCode.hidrawBase`…), stored
+/// as a fixed bitmap. Value type; cheap to copy and compare.
 public struct KeySet: Sendable, Hashable {
-    static let wordCount = (KeyCode.count + 63) / 64
+    static let wordCount = (KeyCode.limit + 63) / 64
     private var words: [UInt64]
 
     public init() {
@@ -26,24 +27,36 @@ public struct KeySet: Sendable, Hashable {
 
     public func contains(_ code: UInt16) -> Bool {
         let c = Int(code)
-        guard c < KeyCode.count else { return false }
+        guard c < KeyCode.limit else { return false }
         return words[c >> 6] & (1 << UInt64(c & 63)) != 0
     }
 
     public mutating func insert(_ code: UInt16) {
         let c = Int(code)
-        guard c < KeyCode.count else { return }
+        guard c < KeyCode.limit else { return }
         words[c >> 6] |= 1 << UInt64(c & 63)
     }
 
     public mutating func remove(_ code: UInt16) {
         let c = Int(code)
-        guard c < KeyCode.count else { return }
+        guard c < KeyCode.limit else { return }
         words[c >> 6] &= ~(1 << UInt64(c & 63))
     }
 
     public mutating func set(_ code: UInt16, _ present: Bool) {
         if present { insert(code) } else { remove(code) }
+    }
+
+    /// The codes of both sets.
+    public func union(_ other: KeySet) -> KeySet {
+        var result = self
+        for i in result.words.indices { result.words[i] |= other.words[i] }
+        return result
+    }
+
+    /// Only the codes `keep` accepts.
+    public func filter(_ keep: (UInt16) -> Bool) -> KeySet {
+        KeySet(codes.filter(keep))
     }
 
     public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }

@@ -32,11 +32,22 @@ public enum VKBButton {
         }
     }
 
-    /// The VKB button number for an evdev key code, if the code is one hid-input gives a button.
+    /// The highest button number a VKB stick declares (and vkb-bridge reads, through hidraw).
+    public static let maxButton = 128
+
+    /// vkb-bridge's code for button `number` (81–128) read from the stick's hidraw node.
+    public static func hidrawCode(forButton number: Int) -> UInt16? {
+        guard number > maxDeliverable, number <= maxButton else { return nil }
+        return KeyCode.hidrawBase + UInt16(number - maxDeliverable - 1)
+    }
+
+    /// The VKB button number for a key code: one hid-input gives a button, or one of
+    /// vkb-bridge's hidraw codes.
     public static func button(forCode code: UInt16) -> Int? {
         switch code {
         case 0x120...0x12F: return Int(code) - 0x120 + 1
         case 0x2C0...0x2FF: return Int(code) - 0x2C0 + 17
+        case _ where KeyCode.isHidraw(code): return Int(code - KeyCode.hidrawBase) + maxDeliverable + 1
         default: return nil
         }
     }

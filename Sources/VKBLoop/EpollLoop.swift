@@ -61,7 +61,7 @@ public final class EpollLoop {
         let timerFD = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK) | Int32(TFD_CLOEXEC))
         guard timerFD >= 0 else {
             let code = errno
-            close(epollFD)
+            Glibc.close(epollFD)
             throw SystemCallError("timerfd_create", errno: code)
         }
         self.epollFD = epollFD
@@ -71,16 +71,16 @@ public final class EpollLoop {
             try add(timerFD, events: UInt32(EPOLLIN.rawValue), token: Self.timerToken)
             try add(handle.wakeFD, events: UInt32(EPOLLIN.rawValue), token: Self.wakeToken)
         } catch {
-            close(epollFD)
-            close(timerFD)
+            Glibc.close(epollFD)
+            Glibc.close(timerFD)
             throw error
         }
         handle.adopt(owner: pthread_self())
     }
 
     deinit {
-        close(timerFD)
-        close(epollFD)
+        Glibc.close(timerFD)
+        Glibc.close(epollFD)
     }
 
     /// True on the thread that owns the loop.
@@ -185,10 +185,11 @@ public final class EpollLoop {
 
     // MARK: - Running
 
-    /// Dispatches events until `stop()`; then runs the jobs still posted, so nobody waiting
-    /// on one is left hanging, and refuses new ones.
+    /// Dispatches events until `stop()` (a `stop()` made while not running ends the next
+    /// `run` at once). The loop can run again afterwards; `close()` ends it for good.
     public func run() {
         precondition(inLoopThread, "EpollLoop.run on a thread that does not own the loop")
+        defer { stopRequested = false }
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while !stopRequested {
             let n = epoll_wait(epollFD, &events, Int32(events.count), -1)
@@ -205,6 +206,12 @@ public final class EpollLoop {
                 }
             }
         }
+    }
+
+    /// Ends the loop for good: runs the jobs still posted, so nobody waiting on one is left
+    /// hanging, and refuses new ones (`LoopHandle.execute` returns false).
+    public func close() {
+        precondition(inLoopThread, "EpollLoop.close on a thread that does not own the loop")
         for job in handle.close() { job(self) }
     }
 

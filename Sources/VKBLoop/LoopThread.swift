@@ -29,6 +29,7 @@ public final class LoopThread: Sendable {
             started.lock()
             started.unlock(withValue: 1)
             loop.run()
+            loop.close()
         }
         started.lock(whenValue: 1)
         started.unlock()

@@ -32,8 +32,32 @@ struct VKBButtonTests {
     }
 
     @Test func codesOutsideTheButtonRangesAreNotButtons() {
-        for code: UInt16 in [0, 0x11F, 0x130, 0x2BF, 0x300] {
+        for code: UInt16 in [0, 0x11F, 0x130, 0x2BF, 0x330] {
             #expect(VKBButton.button(forCode: code) == nil)
         }
+    }
+}
+
+@Suite struct HidrawCodeTests {
+    @Test func buttons81To128GetCodesAboveTheKernels() {
+        #expect(VKBButton.hidrawCode(forButton: 80) == nil)
+        #expect(VKBButton.hidrawCode(forButton: 81) == 0x300)
+        #expect(VKBButton.hidrawCode(forButton: 128) == 0x32F)
+        #expect(VKBButton.hidrawCode(forButton: 129) == nil)
+        for n in 81...128 {
+            let code = VKBButton.hidrawCode(forButton: n)!
+            #expect(KeyCode.isHidraw(code))
+            #expect(VKBButton.button(forCode: code) == n)
+        }
+        #expect(!KeyCode.isHidraw(0x2FF))
+    }
+
+    @Test func aKeySetHoldsHidrawCodesBesideTheKernels() {
+        var keys = KeySet([0x2FF])
+        keys.insert(0x32F)
+        keys.insert(0x330)  // beyond: ignored
+        #expect(keys.codes == [0x2FF, 0x32F])
+        #expect(keys.filter(KeyCode.isHidraw).codes == [0x32F])
+        #expect(KeySet([0x120]).union(KeySet([0x300])).codes == [0x120, 0x300])
     }
 }

@@ -123,6 +123,26 @@ import VKBCore
         #expect(ran.withLockedValue { $0 } == 1)
     }
 
+    @Test func aLoopRunsAgainAfterAStopAndAStopBeforeRunEndsItAtOnce() throws {
+        let loop = try EpollLoop()
+        var fired = 0
+        loop.schedule(in: .milliseconds(1)) {
+            fired += 1
+            loop.stop()
+        }
+        loop.run()
+        loop.schedule(in: .milliseconds(1)) {
+            fired += 1
+            loop.stop()
+        }
+        loop.run()
+        #expect(fired == 2)
+        loop.stop()
+        loop.run()  // returns at once: nothing else is pending
+        loop.close()
+        #expect(!loop.handle.execute { _ in })
+    }
+
     @Test func durationsInNanosecondsSaturate() {
         #expect(Duration.milliseconds(3).nanoseconds == 3_000_000)
         #expect(Duration.seconds(-1).nanoseconds == 0)

@@ -89,6 +89,7 @@ public final class BridgeService: Sendable {
         let run = DaemonRun(service: self, loop: loop)
         run.start(signals: signals)
         loop.run()
+        loop.close()
         lastState.withLockedValue { $0 = run.bridge.currentState }
         if let failure = run.failure { throw failure }
     }
