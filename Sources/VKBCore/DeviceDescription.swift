@@ -20,11 +20,14 @@ public struct DeviceDescription: Sendable, Hashable {
     public var keys: KeySet
     /// Absolute axes the device declares.
     public var absoluteAxes: [UInt16]
+    /// The `/dev/hidrawN` of the same HID device, where buttons above 80 are read; nil
+    /// for recordings and devices that are not HID.
+    public var hidraw: String?
 
     public init(
         name: String, bus: UInt16 = 0, vendor: UInt16 = 0, product: UInt16 = 0, version: UInt16 = 0,
         phys: String = "", uniq: String = "", path: String = "", links: [String] = [],
-        keys: KeySet = KeySet(), absoluteAxes: [UInt16] = []
+        keys: KeySet = KeySet(), absoluteAxes: [UInt16] = [], hidraw: String? = nil
     ) {
         self.name = name
         self.bus = bus
@@ -37,6 +40,7 @@ public struct DeviceDescription: Sendable, Hashable {
         self.links = links
         self.keys = keys
         self.absoluteAxes = absoluteAxes
+        self.hidraw = hidraw
     }
 
     /// `231d:0200`.

@@ -21,6 +21,8 @@ struct DeviceListing: Encodable {
     var joystick: Bool
     var initialized: Bool
     var hidButtons: Int?
+    /// The stick's hidraw node (buttons above 80), when it has one.
+    var hidraw: String?
 
     /// `rules` nil: no config was given, matching is not applicable.
     init(_ info: InputDeviceInfo, rules: [DeviceRule]?) {
@@ -38,10 +40,11 @@ struct DeviceListing: Encodable {
         joystick = info.isJoystick
         initialized = info.isInitialized
         hidButtons = info.hidButtons
+        hidraw = d.hidraw
     }
 
     private enum CodingKeys: String, CodingKey {
-        case node, vendor, product, name, phys, uniq, links, buttons, buttonCount, matches, joystick, initialized, hidButtons
+        case node, vendor, product, name, phys, uniq, links, buttons, buttonCount, matches, joystick, initialized, hidButtons, hidraw
     }
 
     /// Explicit so that absent values are `null`, not missing keys.
@@ -60,6 +63,7 @@ struct DeviceListing: Encodable {
         try c.encode(joystick, forKey: .joystick)
         try c.encode(initialized, forKey: .initialized)
         try c.encode(hidButtons, forKey: .hidButtons)
+        try c.encode(hidraw, forKey: .hidraw)
     }
 
     /// A note when the HID descriptor declares buttons evdev cannot deliver.
@@ -85,6 +89,7 @@ struct DeviceListing: Encodable {
         let vkb = buttons.isEmpty ? "" : " (VKB buttons \(Self.ranges(buttons)))"
         field("buttons", "\(buttons.count)\(vkb)")
         if buttonCount != buttons.count { field("keys", "\(buttonCount) key codes in all") }
+        if let hidraw { field("hidraw", hidraw) }
         field("matches", configGiven ? (matches ?? "no [[device]] matches") : "n/a (no --config)")
         if !initialized { field("note", "udev has not initialised this device; the bridge waits until it does") }
         if let hiddenButtonsNote { field("note", hiddenButtonsNote) }

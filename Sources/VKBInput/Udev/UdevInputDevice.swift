@@ -60,8 +60,34 @@ struct UdevInputDevice {
             path: node,
             links: links,
             keys: keys,
-            absoluteAxes: axes.filter { $0 <= Int(UInt16.max) }.map { UInt16($0) }
+            absoluteAxes: axes.filter { $0 <= Int(UInt16.max) }.map { UInt16($0) },
+            hidraw: hidrawNode
         )
+    }
+
+    /// The `hid` device above this node (USB and Bluetooth HID sticks). Owned by `handle`.
+    private var hidParent: OpaquePointer? {
+        udev_device_get_parent_with_subsystem_devtype(handle, "hid", nil)
+    }
+
+    /// The hidraw node of the same HID device: the sibling of this event node
+    /// (`…/0003:231D:0200.000N/hidraw/hidrawN`).
+    var hidrawNode: String? {
+        guard let hid = hidParent, let enumerator = udev_enumerate_new(udev_device_get_udev(handle)) else { return nil }
+        defer { udev_enumerate_unref(enumerator) }
+        _ = udev_enumerate_add_match_parent(enumerator, hid)
+        _ = udev_enumerate_add_match_subsystem(enumerator, "hidraw")
+        guard udev_enumerate_scan_devices(enumerator) >= 0 else { return nil }
+        var entry = udev_enumerate_get_list_entry(enumerator)
+        while let current = entry {
+            defer { entry = udev_list_entry_get_next(current) }
+            guard let path = udev_list_entry_get_name(current),
+                  let device = udev_device_new_from_syspath(udev_device_get_udev(handle), path)
+            else { continue }
+            defer { udev_device_unref(device) }
+            if let node = string(udev_device_get_devnode(device)) { return node }
+        }
+        return nil
     }
 
     /// `/dev/input/by-path/…` and `/dev/input/by-id/…`: udev's link list, or the
@@ -85,8 +111,7 @@ struct UdevInputDevice {
     /// The highest button number in the HID report descriptor of the `hid` device
     /// above this node, when there is one (USB and Bluetooth HID sticks).
     var hidHighestButton: Int? {
-        guard let hid = udev_device_get_parent_with_subsystem_devtype(handle, "hid", nil),
-              let path = string(udev_device_get_syspath(hid))
+        guard let hid = hidParent, let path = string(udev_device_get_syspath(hid))
         else { return nil }
         guard let bytes = try? FileContents.bytes(atPath: path + "/report_descriptor", limit: 65536) else { return nil }
         return HIDReportDescriptor.highestButton(in: bytes)
