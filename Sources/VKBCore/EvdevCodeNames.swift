@@ -47,7 +47,8 @@ public enum EvdevCodeNames {
 
     /// A readable name for a key code: its kernel name or its hex value.
     public static func keyName(_ code: UInt16) -> String {
-        keys[code] ?? hex(code)
+        if KeyCode.isHidraw(code), let button = VKBButton.button(forCode: code) { return "hidraw button \(button)" }
+        return keys[code] ?? hex(code)
     }
 
     /// Looks up a key code by kernel name (`BTN_TRIGGER_HAPPY3`) or number (`0x2c2`, `706`).

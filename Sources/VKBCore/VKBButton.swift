@@ -2,33 +2,36 @@
 ///
 /// hid-input maps HID button n to `0x120 + (n-1)` for 1–16, to `0x2C0 + (n-17)` for
 /// 17–80 (`BTN_TRIGGER_HAPPY1`…, then unnamed codes up to `KEY_MAX` = 0x2FF), and drops
-/// buttons above 80 because their codes would exceed `KEY_MAX`.
+/// buttons above 80 because their codes would exceed `KEY_MAX`. vkb-bridge reads those
+/// (81–128) from the stick's hidraw node and gives them codes of its own, `0x300 + (n-81)`.
 public enum VKBButton {
-    /// The highest button number the kernel delivers.
+    /// The highest button number the kernel delivers through evdev.
     public static let maxDeliverable = 80
 
     /// Why a button number cannot be used, if it cannot.
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case notPositive(Int)
-        case aboveKernelLimit(Int)
+        case aboveMaximum(Int)
 
         public var description: String {
             switch self {
             case .notPositive(let n):
                 return "button \(n) is not a VKB button number (they start at 1)"
-            case .aboveKernelLimit(let n):
-                return "button \(n) cannot be read through evdev: the Linux HID driver maps VKB buttons 1-80 to key codes up to KEY_MAX (0x2ff) and drops buttons above 80, so no event ever arrives for button \(n). Rebind it to a button 1-80 in VKBDevCfg"
+            case .aboveMaximum(let n):
+                return "button \(n) is not a VKB button number: VKB sticks declare at most \(VKBButton.maxButton) buttons (VKBDevCfg numbers them 1-\(VKBButton.maxButton))"
             }
         }
     }
 
-    /// The evdev code for VKB button `number`.
+    /// The code for VKB button `number`: its evdev code (1–80), or vkb-bridge's hidraw
+    /// code (81–128).
     public static func code(forButton number: Int) -> Result<UInt16, Problem> {
         switch number {
         case ..<1: return .failure(.notPositive(number))
         case 1...16: return .success(UInt16(0x120 + number - 1))
         case 17...80: return .success(UInt16(0x2C0 + number - 17))
-        default: return .failure(.aboveKernelLimit(number))
+        case 81...maxButton: return .success(hidrawCode(forButton: number)!)
+        default: return .failure(.aboveMaximum(number))
         }
     }
 

@@ -16,14 +16,33 @@ public protocol DeviceSource: AnyObject, Sendable {
     /// Starts reading on `loop`. The first event is always `.keyState` (it may arrive
     /// before `open` returns); `.ended` closes a recording or a stream. A device that fails
     /// or goes away calls `failed` once, never before `open` returns, and has closed
-    /// everything by then. Call on the loop's thread.
-    func open(on loop: EpollLoop, events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler) -> any DeviceReader
+    /// everything by then. `wanted`: the codes the bindings read from this device; a
+    /// source may read more, but must read these where it can (buttons above 80 are read
+    /// from hidraw only when wanted). Call on the loop's thread.
+    func open(
+        on loop: EpollLoop, wanting wanted: KeySet, events: @escaping DeviceEventHandler,
+        failed: @escaping DeviceFailureHandler
+    ) -> any DeviceReader
+}
+
+extension DeviceSource {
+    /// Opens the device for the buttons its node delivers by itself (1–80 for evdev).
+    public func open(on loop: EpollLoop, events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler) -> any DeviceReader {
+        open(on: loop, wanting: KeySet(), events: events, failed: failed)
+    }
 }
 
 /// A device being read on a loop: stop it to close its descriptors (on the loop's
 /// thread, idempotent). Nothing is reported after `stop()`.
 public protocol DeviceReader: AnyObject {
     func stop()
+    /// The bindings changed (a reload): read what `wanted` needs from now on. A reader
+    /// whose wanted state changes reports a fresh `.keyState`.
+    func want(_ wanted: KeySet)
+}
+
+extension DeviceReader {
+    public func want(_ wanted: KeySet) {}
 }
 
 /// A change in the set of devices present.

@@ -209,10 +209,15 @@ public final class EpollLoop {
     }
 
     /// Ends the loop for good: runs the jobs still posted, so nobody waiting on one is left
-    /// hanging, and refuses new ones (`LoopHandle.execute` returns false).
+    /// hanging, refuses new ones (`LoopHandle.execute` returns false), and drops every
+    /// handler and deadline still registered (they hold their owners, which hold the loop).
     public func close() {
         precondition(inLoopThread, "EpollLoop.close on a thread that does not own the loop")
         for job in handle.close() { job(self) }
+        for entry in handlers.values { _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, entry.fd, nil) }
+        handlers.removeAll()
+        timers.removeAll()
+        rearm()
     }
 
     /// Makes `run` return after the current batch of events.

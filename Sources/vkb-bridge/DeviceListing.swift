@@ -69,8 +69,12 @@ struct DeviceListing: Encodable {
     /// A note when the HID descriptor declares buttons evdev cannot deliver.
     var hiddenButtonsNote: String? {
         guard let hidButtons, hidButtons > VKBButton.maxDeliverable else { return nil }
-        return "its HID descriptor declares \(hidButtons) buttons; Linux delivers buttons 1-\(VKBButton.maxDeliverable) "
-            + "through evdev, buttons \(VKBButton.maxDeliverable + 1)-\(hidButtons) never arrive"
+        let high = "\(VKBButton.maxDeliverable + 1)-\(min(hidButtons, VKBButton.maxButton))"
+        guard let hidraw else {
+            return "its HID descriptor declares \(hidButtons) buttons; evdev delivers 1-\(VKBButton.maxDeliverable), and no hidraw node was found for \(high)"
+        }
+        return "its HID descriptor declares \(hidButtons) buttons: 1-\(VKBButton.maxDeliverable) through evdev, \(high) through \(hidraw) "
+            + "(opened only when a binding names one; it needs read access: the udev rule gives it)"
     }
 
     /// The human-readable block for one device.

@@ -65,6 +65,7 @@ import Testing
         #expect(system.contains("ExecStart=/usr/bin/vkb-bridge run --config /etc/vkb-bridge/config.toml\n"))
         #expect(system.contains("SupplementaryGroups=input\n"))
         #expect(system.contains("DeviceAllow=char-input r\n"))
+        #expect(system.contains("DeviceAllow=char-hidraw r\n"))
         let user = try String(contentsOf: userUnit, encoding: .utf8)
         #expect(user.contains("ExecStart=/usr/bin/vkb-bridge run --config %E/vkb-bridge/config.toml\n"))
     }

@@ -10,13 +10,13 @@ struct VKBButtonTests {
         #expect(VKBButton.button(forCode: code) == button)
     }
 
-    @Test func button81IsAboveTheKernelLimit() {
-        #expect(VKBButton.code(forButton: 81) == .failure(.aboveKernelLimit(81)))
-        let text = VKBButton.Problem.aboveKernelLimit(81).description
-        #expect(text.contains("button 81 cannot be read through evdev"))
-        #expect(text.contains("KEY_MAX (0x2ff)"))
-        #expect(text.contains("drops buttons above 80"))
-        #expect(VKBButton.code(forButton: 128) == .failure(.aboveKernelLimit(128)))
+    @Test func buttons81To128AreReadFromHidrawAnd129IsNoButton() {
+        #expect(VKBButton.code(forButton: 81) == .success(0x300))
+        #expect(VKBButton.code(forButton: 128) == .success(0x32F))
+        #expect(VKBButton.code(forButton: 129) == .failure(.aboveMaximum(129)))
+        let text = VKBButton.Problem.aboveMaximum(129).description
+        #expect(text.contains("button 129 is not a VKB button number"))
+        #expect(text.contains("at most 128"))
         #expect(VKBButton.code(forButton: 0) == .failure(.notPositive(0)))
         #expect(VKBButton.Problem.notPositive(0).description.contains("start at 1"))
     }

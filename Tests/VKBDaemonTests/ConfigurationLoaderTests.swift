@@ -1,4 +1,5 @@
 import Testing
+import VKBCore
 import VKBShift
 @testable import VKBDaemon
 
@@ -59,16 +60,18 @@ import VKBShift
         #expect(c.bindings.isEmpty && c.devices.isEmpty && !c.clearOnExit)
     }
 
-    @Test func button80IsAcceptedAnd81RefusedWithTheKernelLimit() throws {
-        let ok = try ConfigurationLoader.parse("[[binding]]\nbit = \"shift1\"\nbutton = 80\n", file: "c.toml")
-        #expect(ok.bindings.first?.code == 0x2FF)
+    @Test func buttons1To128AreAcceptedAnd129Refused() throws {
+        let evdev = try ConfigurationLoader.parse("[[binding]]\nbit = \"shift1\"\nbutton = 80\n", file: "c.toml")
+        #expect(evdev.bindings.first?.code == 0x2FF)
+        let hidraw = try ConfigurationLoader.parse("[[binding]]\nbit = \"shift1\"\nbutton = 128\n", file: "c.toml")
+        #expect(hidraw.bindings.first?.code == VKBButton.hidrawCode(forButton: 128))
         let error = #expect(throws: ConfigurationError.self) {
-            try ConfigurationLoader.parse("[[binding]]\nbit = \"shift1\"\nbutton = 81\n", file: "c.toml")
+            try ConfigurationLoader.parse("[[binding]]\nbit = \"shift1\"\nbutton = 129\n", file: "c.toml")
         }
         let d = try #require(error?.diagnostics.first)
         #expect(d.line == 3)
-        #expect(d.description.hasPrefix("c.toml:3: button 81"))
-        #expect(d.message.contains("KEY_MAX"))
+        #expect(d.description.hasPrefix("c.toml:3: button 129 is not a VKB button number"))
+        #expect(d.message.contains("at most 128"))
     }
 
     @Test func everyErrorIsReportedWithItsLine() throws {

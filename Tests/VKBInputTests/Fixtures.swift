@@ -145,6 +145,7 @@ struct LoopReading {
         loop.run()
         loop.cancel(timeout)
         reader?.stop()
+        loop.close()
         return reading
     }
 }

@@ -167,6 +167,8 @@ struct ReplayDeviceSourceTests {
             failed: { _ in Issue.record("no failure expected") })
         let started = ContinuousClock.now
         loop.run()
+        reader = nil  // its events closure holds it
+        loop.close()
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(events == [.keyState(KeySet()), .key(code: 0x120, pressed: true)])
     }

@@ -84,6 +84,7 @@ import VKBCore
         loop.modify(registration!, events: [.readable, .writable])
         loop.schedule(in: .milliseconds(30)) { loop.stop() }
         loop.run()
+        loop.close()  // the handler holds the loop
         // Level-triggered, yet reported once: the interest was dropped at the first report.
         #expect(writable == 1)
     }
@@ -114,9 +115,11 @@ import VKBCore
     @Test func jobsPostedBeforeStopStillRunAndLaterOnesAreRefused() throws {
         let thread = try LoopThread()
         let ran = NIOLockedValueBox(0)
-        thread.handle.execute { $0.stop() }
-        // Posted after the stop job, before the loop ends: runs on the way out.
-        thread.handle.execute { _ in ran.withLockedValue { $0 += 1 } }
+        thread.handle.execute { loop in
+            loop.stop()
+            // Posted while the loop stops: still runs, on the way out.
+            loop.handle.execute { _ in ran.withLockedValue { $0 += 1 } }
+        }
         thread.stop()
         #expect(ran.withLockedValue { $0 } == 1)
         #expect(!thread.handle.execute { _ in ran.withLockedValue { $0 += 1 } })

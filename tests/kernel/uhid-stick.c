@@ -156,11 +156,8 @@ static struct stick *find_stick(const char *id) {
     return NULL;
 }
 
-static int send_report(struct stick *s) {
-    struct uhid_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = UHID_INPUT2;
-    uint8_t *p = ev.u.input2.data;
+// The stick's input report as it stands: report ID, axes, hat, 128 button bits.
+static size_t build_report(const struct stick *s, uint8_t *p) {
     size_t n = 0;
     p[n++] = REPORT_ID;
     for (int i = 0; i < s->model->naxes; i++) {
@@ -170,6 +167,14 @@ static int send_report(struct stick *s) {
     p[n++] = s->hat & 0x0f;
     memcpy(p + n, s->buttons, sizeof s->buttons);
     n += sizeof s->buttons;
+    return n;
+}
+
+static int send_report(struct stick *s) {
+    struct uhid_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = UHID_INPUT2;
+    size_t n = build_report(s, ev.u.input2.data);
     ev.u.input2.size = n;
     size_t len = offsetof(struct uhid_event, u.input2.data) + n;
     if (write(s->fd, &ev, len) != (ssize_t)len) return -errno;
@@ -187,11 +192,18 @@ static void drain_events(struct stick *s) {
         case UHID_OPEN: s->opens++; break;
         case UHID_CLOSE: s->opens--; break;
         case UHID_GET_REPORT: {
+            // HIDIOCGINPUT on the hidraw node: the current input report, as a stick answers
+            // GET_REPORT; anything else is refused.
             struct uhid_event a;
             memset(&a, 0, sizeof a);
             a.type = UHID_GET_REPORT_REPLY;
             a.u.get_report_reply.id = ev.u.get_report.id;
-            a.u.get_report_reply.err = EIO;
+            if (ev.u.get_report.rtype == UHID_INPUT_REPORT && ev.u.get_report.rnum == REPORT_ID) {
+                a.u.get_report_reply.size = build_report(s, a.u.get_report_reply.data);
+                a.u.get_report_reply.err = 0;
+            } else {
+                a.u.get_report_reply.err = EIO;
+            }
             if (write(s->fd, &a, sizeof a) < 0) perror("uhid-stick: get_report reply");
             break;
         }

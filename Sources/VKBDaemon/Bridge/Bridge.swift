@@ -65,15 +65,19 @@ public final class Bridge {
     private var follower: (any DeviceReader)?
 
     private let loop: EpollLoop
+    /// Read every button a device has, bound or not (`monitor`).
+    private let everyButton: Bool
     private let deliver: (ShiftState) -> Void
     private let observe: (Observation) -> Void
     private let logger: Logger
 
     /// `deliver` receives every new state, in order; `observe` every observation. Both
-    /// run on the loop, inside the wake-up that caused them.
+    /// run on the loop, inside the wake-up that caused them. `everyButton`: read buttons
+    /// 81–128 of every stick, not only those the bindings name (`monitor`).
     public init(
         configuration: BridgeConfiguration,
         loop: EpollLoop,
+        everyButton: Bool = false,
         logger: Logger,
         deliver: @escaping (ShiftState) -> Void,
         observe: @escaping (Observation) -> Void = { _ in }
@@ -81,6 +85,7 @@ public final class Bridge {
         self.configuration = configuration
         self.mapper = ShiftMapper(bindings: configuration.bindings)
         self.loop = loop
+        self.everyButton = everyButton
         self.deliver = deliver
         self.observe = observe
         self.logger = logger
@@ -106,6 +111,12 @@ public final class Bridge {
         ignored.keys.sorted()
     }
 
+    /// The codes the reader of a device with `label` must read: what its bindings name.
+    private func wanted(label: String?) -> KeySet {
+        if everyButton { return KeySet((VKBButton.maxDeliverable + 1...VKBButton.maxButton).compactMap(VKBButton.hidrawCode(forButton:))) }
+        return KeySet(configuration.bindings.filter { $0.device == nil || $0.device == label }.map(\.code))
+    }
+
     /// Starts reading `source` if the config wants it. Returns its handle, or nil when ignored.
     @discardableResult
     public func attach(_ source: any DeviceSource) -> Int? {
@@ -126,7 +137,7 @@ public final class Bridge {
         mapper.attach(handle, label: label)
         observe(.attached(handle: handle, device: device, label: label))
         let reader = source.open(
-            on: loop,
+            on: loop, wanting: wanted(label: label),
             events: { [unowned self] event in self.handle(event, from: handle) },
             failed: { [unowned self] error in detach(handle, cause: .failed("\(error)")) })
         if devices[handle] != nil {
@@ -201,6 +212,10 @@ public final class Bridge {
             to: configuration.bindings,
             devices: keyStates.map { (handle: $0.key, label: devices[$0.key]?.label, keys: $0.value) })
         if mapper.state != before { deliver(mapper.state) }
+        // Readers of devices that stay read what the new bindings name (hidraw opens or closes).
+        for h in keyStates.keys.sorted() {
+            devices[h]?.reader?.want(wanted(label: devices[h]?.label))
+        }
         let wanted = ignored.values.filter { configuration.match($0.device).use }
         for h in devices.keys.filter({ keyStates[$0] == nil }).sorted() { detach(h, cause: .unmatched) }
         for source in wanted.sorted(by: { $0.device.path < $1.device.path }) { attach(source) }

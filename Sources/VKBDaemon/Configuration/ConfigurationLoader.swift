@@ -198,7 +198,7 @@ private struct Reader {
         var code: UInt16?
         switch (t["button"], t["code"]) {
         case (nil, nil):
-            problem(table, nil, "expected `button = N` (VKB button 1-80) or `code = \"BTN_…\"` in this [[binding]]")
+            problem(table, nil, "expected `button = N` (VKB button 1-128) or `code = \"BTN_…\"` in this [[binding]]")
         case (.some, .some):
             problem(table, "code", "give either `button` or `code`, not both")
         case (.some(let value), nil):
@@ -208,7 +208,7 @@ private struct Reader {
                 case .failure(let why): problem(table, "button", why.description)
                 }
             } else {
-                problem(table, "button", "expected a VKB button number (1-80), got \(Q.describe(value))")
+                problem(table, "button", "expected a VKB button number (1-128), got \(Q.describe(value))")
             }
         case (nil, .some(let value)):
             let parsed = value.int.flatMap { UInt16(exactly: $0) } ?? value.string.flatMap(EvdevCodeNames.keyCode(named:))

@@ -45,8 +45,9 @@ final class DaemonRun {
         if service.sending {
             sender = Sender(loop: loop, configuration: configuration.sender) { [unowned self] in senderEvent($0) }
         }
+        // `monitor` (no sender) shows every button, bound or not: buttons 81–128 too.
         bridge = Bridge(
-            configuration: configuration, loop: loop, logger: service.logger,
+            configuration: configuration, loop: loop, everyButton: !service.sending, logger: service.logger,
             deliver: { [unowned self] in sender?.submit($0) },
             observe: { [unowned self] in observed($0) })
     }

@@ -75,6 +75,7 @@ public final class DeviceMonitor: Sendable {
 
     /// `VKB button 23 (BTN_TRIGGER_HAPPY7, 0x2c6)`, or `key BTN_SOUTH (0x130)`.
     static func describe(_ code: UInt16) -> String {
+        if KeyCode.isHidraw(code), let button = VKBButton.button(forCode: code) { return "VKB button \(button) (hidraw)" }
         let hex = EvdevCodeNames.hex(code)
         let name = EvdevCodeNames.keys[code]
         let detail = name.map { "\($0), \(hex)" } ?? hex

@@ -22,6 +22,12 @@ import VKBLoop
 ///
 /// Right after a hotplug the node can exist before udev grants access, so `EACCES` at
 /// open is retried every 100 ms (a loop deadline) for `permissionRetry`.
+///
+/// Buttons 81–128, which evdev never delivers, come from the stick's hidraw node
+/// (`DeviceDescription.hidraw`, a `HidrawReader`), opened only while a binding wants one
+/// of them. Their state is merged into this device's: `.keyState` carries both, and their
+/// changes arrive as `.key` with vkb-bridge's hidraw codes. When hidraw cannot be read (no
+/// access, a descriptor it does not understand), that is logged and buttons 1–80 go on.
 public final class EvdevDeviceSource: DeviceSource {
     public let device: DeviceDescription
     /// How long `EACCES`/`EPERM` at open is retried before the reader gives up.
@@ -39,9 +45,13 @@ public final class EvdevDeviceSource: DeviceSource {
         self.logger = logger
     }
 
-    public func open(on loop: EpollLoop, events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler) -> any DeviceReader {
+    public func open(
+        on loop: EpollLoop, wanting wanted: KeySet, events: @escaping DeviceEventHandler,
+        failed: @escaping DeviceFailureHandler
+    ) -> any DeviceReader {
         let reader = EvdevReader(
-            path: device.path, permissionRetry: permissionRetry, logger: logger, loop: loop, events: events, failed: failed)
+            device: device, permissionRetry: permissionRetry, logger: logger, loop: loop, events: events, failed: failed)
+        reader.wanted = wanted
         reader.open()
         return reader
     }
@@ -59,9 +69,11 @@ public final class EvdevDeviceSource: DeviceSource {
     }
 }
 
-/// Owns one node's descriptor and libevdev handle, on the loop's thread.
+/// Owns one node's descriptor and libevdev handle, and the stick's `HidrawReader` while
+/// buttons above 80 are wanted, on the loop's thread.
 final class EvdevReader: DeviceReader {
-    private let path: String
+    private let device: DeviceDescription
+    private var path: String { device.path }
     private let permissionRetry: Duration
     private let logger: Logger
     private let loop: EpollLoop
@@ -72,16 +84,21 @@ final class EvdevReader: DeviceReader {
     private var registration: EpollLoop.Registration?
     private var retry: EpollLoop.Timer?
     private var stopped = false
+    /// `stop()` was called: a failure found before is not reported any more.
+    private var cancelled = false
     /// In `drain`: the handle stays until it returns, whoever stops the reader meanwhile.
     private var draining = false
     private var attempts = 0
     private var deadline: UInt64 = 0
+    /// The codes the bindings read from this device.
+    var wanted = KeySet()
+    private var hidraw: HidrawReader?
 
     init(
-        path: String, permissionRetry: Duration, logger: Logger, loop: EpollLoop,
+        device: DeviceDescription, permissionRetry: Duration, logger: Logger, loop: EpollLoop,
         events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler
     ) {
-        self.path = path
+        self.device = device
         self.permissionRetry = permissionRetry
         self.logger = logger
         self.loop = loop
@@ -95,11 +112,53 @@ final class EvdevReader: DeviceReader {
 
     func stop() {
         stopped = true
+        cancelled = true
         close()
+    }
+
+    func want(_ wanted: KeySet) {
+        let before = self.wanted.filter(KeyCode.isHidraw)
+        self.wanted = wanted
+        guard !stopped, let handle, wanted.filter(KeyCode.isHidraw) != before else { return }
+        hidraw?.stop()
+        hidraw = nil
+        openHidraw()
+        events(.keyState(keyState(handle)))
+    }
+
+    /// The state evdev holds and the wanted hidraw buttons down now.
+    private func keyState(_ handle: OpaquePointer) -> KeySet {
+        let keys = EvdevDeviceSource.keyState(handle)
+        return hidraw.map { keys.union($0.held) } ?? keys
+    }
+
+    /// Opens the hidraw node when a binding wants a button above 80; its state at open
+    /// goes into the next `.keyState`.
+    private func openHidraw() {
+        let buttons = wanted.filter(KeyCode.isHidraw).codes.compactMap(VKBButton.button(forCode:))
+        guard !buttons.isEmpty else { return }
+        guard let node = device.hidraw else {
+            logger.warning("\(path): no hidraw node found for this device; bindings on buttons \(buttons.map(String.init).joined(separator: ", ")) cannot be read")
+            return
+        }
+        let reader = HidrawReader(
+            path: node, wanted: buttons, loop: loop, logger: logger,
+            events: { [unowned self] event in
+                if !stopped { events(event) }
+            },
+            failed: { [unowned self] error in
+                logger.error("\(error); buttons 1-80 of \(path) are still read")
+                hidraw = nil
+            })
+        hidraw = reader
+        reader.open()
+        logger.info("\(path): reading buttons \(buttons.map(String.init).joined(separator: ", ")) from \(node)")
     }
 
     private func close() {
         guard !draining else { return }
+        hidraw?.stop()
+        hidraw = nil
         if let retry { loop.cancel(retry) }
         retry = nil
         if let registration { loop.deregister(registration) }
@@ -114,7 +173,10 @@ final class EvdevReader: DeviceReader {
     private func fail(_ error: EvdevSourceError) {
         close()
         stopped = true
-        loop.schedule(in: .zero) { [failed] in failed(error) }
+        loop.schedule(in: .zero) { [weak self] in
+            guard let self, !cancelled else { return }
+            failed(error)
+        }
     }
 
     // MARK: - Opening
@@ -158,7 +220,8 @@ final class EvdevReader: DeviceReader {
         } catch {
             return fail(.readFailed(path: path, errno: error.errno))
         }
-        events(.keyState(EvdevDeviceSource.keyState(handle)))
+        openHidraw()
+        events(.keyState(keyState(handle)))
     }
 
     // MARK: - Reading
@@ -218,7 +281,7 @@ final class EvdevReader: DeviceReader {
                 // replays only update its copy, from which the full state is reported.
                 repeat { rc = libevdev_next_event(handle, sync, &event) } while rc == needsSync
                 if rc != -EAGAIN { return failure(rc) }
-                events(.keyState(EvdevDeviceSource.keyState(handle)))
+                events(.keyState(keyState(handle)))
                 continue
             }
             if rc == -EAGAIN { return nil }

@@ -11,8 +11,9 @@ import VKBLoop
 /// - The report descriptor (`HIDIOCGRDESC`) says which report and bit carries each button
 ///   (`HIDReportDescriptor`); a descriptor it does not understand fails the reader with
 ///   the reason, and buttons 1–80 keep coming through evdev.
-/// - The state at open comes from `HIDIOCGINPUT` where the device answers it, else from
-///   the first report; until then the buttons count as released.
+/// - The state at open comes from `HIDIOCGINPUT` where the device answers it (kept in
+///   `held`, not reported: the owner reports it with its key state), else from the first
+///   report; until then the buttons count as released.
 /// - hidraw has no per-client event mask: every input report (~1,000 a second with axes
 ///   moving) wakes the loop, which is why it is opened only when a binding needs it. Each
 ///   wake-up reads at most `batch` reports.
@@ -32,6 +33,8 @@ final class HidrawReader {
     /// The wanted buttons down now, as hidraw codes.
     private(set) var held = KeySet()
     private var stopped = false
+    /// `stop()` was called: a failure found before is not reported any more.
+    private var cancelled = false
     private var buffer = [UInt8](repeating: 0, count: 4096)
 
     /// Reports read per wake-up, at most.
@@ -59,6 +62,7 @@ final class HidrawReader {
 
     func stop() {
         stopped = true
+        cancelled = true
         close()
     }
 
@@ -73,7 +77,10 @@ final class HidrawReader {
     private func fail(_ error: HidrawError) {
         close()
         stopped = true
-        loop.schedule(in: .zero) { [failed] in failed(error) }
+        loop.schedule(in: .zero) { [weak self] in
+            guard let self, !cancelled else { return }
+            failed(error)
+        }
     }
 
     func open() {
@@ -123,7 +130,7 @@ final class HidrawReader {
             }
             // The kernel returns the report with its ID byte first, also without IDs (0).
             let report = descriptor.usesReportIDs ? buffer[0..<Int(got)] : buffer[1..<Int(got)]
-            apply(report, with: descriptor)
+            apply(report, with: descriptor, reporting: false)
         }
     }
 
@@ -145,11 +152,14 @@ final class HidrawReader {
         }
     }
 
-    private func apply(_ report: ArraySlice<UInt8>, with descriptor: HIDReportDescriptor) {
+    /// Updates `held`; reports each change unless `reporting` is false (the state at
+    /// open, which the owner reports as part of its `.keyState`).
+    private func apply(_ report: ArraySlice<UInt8>, with descriptor: HIDReportDescriptor, reporting: Bool = true) {
         for button in wanted {
             guard let down = descriptor.isDown(button, in: report), let code = VKBButton.hidrawCode(forButton: button) else { continue }
             guard held.contains(code) != down else { continue }
             held.set(code, down)
+            guard reporting else { continue }
             events(.key(code: code, pressed: down))
             if stopped { return }
         }

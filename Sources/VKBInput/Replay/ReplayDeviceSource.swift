@@ -37,7 +37,10 @@ public final class ReplayDeviceSource: DeviceSource {
         self.plan = ReplayPlan(recording: recording, speed: speed)
     }
 
-    public func open(on loop: EpollLoop, events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler) -> any DeviceReader {
+    public func open(
+        on loop: EpollLoop, wanting wanted: KeySet, events: @escaping DeviceEventHandler,
+        failed: @escaping DeviceFailureHandler
+    ) -> any DeviceReader {
         let reader = ReplayReader(plan: plan, repeating: self.loop, loop: loop, events: events)
         reader.startPass()
         return reader

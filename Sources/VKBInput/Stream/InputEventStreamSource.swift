@@ -34,7 +34,10 @@ public final class InputEventStreamSource: DeviceSource {
         self.device = description
     }
 
-    public func open(on loop: EpollLoop, events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler) -> any DeviceReader {
+    public func open(
+        on loop: EpollLoop, wanting wanted: KeySet, events: @escaping DeviceEventHandler,
+        failed: @escaping DeviceFailureHandler
+    ) -> any DeviceReader {
         let reader = StreamReader(path: device.path, loop: loop, events: events, failed: failed)
         reader.open()
         return reader
@@ -112,10 +115,10 @@ final class StreamReader: DeviceReader {
     }
 
     private func readFileBatch() {
-        loop.schedule(in: .zero) { [self] in
-            guard !stopped, fd >= 0 else { return }
+        loop.schedule(in: .zero) { [weak self] in
+            guard let self, !stopped, fd >= 0 else { return }
             readable()
-            readFileBatch()
+            if !stopped { readFileBatch() }
         }
     }
 

@@ -131,18 +131,18 @@ press_expect() {
 
 # ---- checks that need no stick ----
 section "check-config and the sink"
-cat >/tmp/b81.toml <<'EOF'
+cat >/tmp/b129.toml <<'EOF'
 [[binding]]
 bit = "shift1"
-button = 81
+button = 129
 EOF
-vkb-bridge check-config /tmp/b81.toml >/tmp/b81.out 2>&1
+vkb-bridge check-config /tmp/b129.toml >/tmp/b129.out 2>&1
 rc=$?
-sed 's/^/     /' /tmp/b81.out
-if [ "$rc" = 2 ] && grep -q 'b81.toml:3' /tmp/b81.out && grep -q '81' /tmp/b81.out && grep -q 'KEY_MAX' /tmp/b81.out; then
-    pass "check-config refuses a binding on button 81 (exit 2, file:line, the kernel limit explained)"
+sed 's/^/     /' /tmp/b129.out
+if [ "$rc" = 2 ] && grep -q 'b129.toml:3' /tmp/b129.out && grep -q 'at most 128' /tmp/b129.out; then
+    pass "check-config refuses a binding on button 129 (exit 2, file:line, the 128-button limit)"
 else
-    fail "check-config on button 81: exit $rc, expected 2 with b81.toml:3 and the KEY_MAX limit"
+    fail "check-config on button 129: exit $rc, expected 2 with b129.toml:3 and 'at most 128'"
 fi
 
 sink_start && pass "vkb-telemetry-sink listens on $(cat /tmp/sink.addr)"
@@ -237,6 +237,73 @@ if ! pending flood "1 kHz axis flood for 10 s: every button change delivered in 
     expected=$(i=0; while [ $i -lt 25 ]; do printf '1/0 0/0 2/0 0/0 '; i=$((i + 1)); done | sed 's/ $//')
     expect "flood: all 100 button changes, in order" "$expected" "$(sink_since)"
     echo "     vkb-bridge CPU over the flood: $((cpu1 - cpu0)) ms of 10000 ms"
+fi
+
+if ! pending hidraw "buttons 81-128 through hidraw"; then
+    section "buttons above 80: hidraw"
+    # Stick a (from the flood) is plugged and the bridge runs with the config above: with
+    # buttons 1-80 only, no hidraw node is open.
+    if ls -l "/proc/$BRIDGE_PID/fd" 2>/dev/null | grep -q hidraw; then
+        fail "a config with buttons 1-80 only opened a hidraw node: $(ls -l /proc/$BRIDGE_PID/fd | grep hidraw)"
+    else
+        pass "a config with buttons 1-80 only opens no hidraw node"
+    fi
+    bridge_stop
+    write_config /tmp/bridge.toml
+    cat >>/tmp/bridge.toml <<'EOF'
+
+[[binding]]
+bit = "subshift5"
+button = 81
+
+[[binding]]
+bit = "subshift6"
+button = 96
+
+[[binding]]
+bit = "subshift5"
+button = 127
+
+[[binding]]
+bit = "subshift6"
+button = 128
+EOF
+    vkb-bridge check-config /tmp/bridge.toml >/tmp/check.out 2>&1 && pass "check-config accepts buttons 81-128" \
+        || fail "check-config with buttons 81-128: $(cat /tmp/check.out)"
+    # Held before the bridge starts: HIDIOCGINPUT gives the state at open.
+    must_stick press a 97
+    must_stick press a 96
+    sink_mark
+    bridge_start
+    wait_state 0/32 && pass "button 96 held at start (read from hidraw at open) → Subshift6" \
+        || fail "held at start through hidraw: sink got $(sink_since)"
+    must_stick release a 96
+    must_stick release a 97
+    wait_state 0/0
+    if ls -l "/proc/$BRIDGE_PID/fd" 2>/dev/null | grep -q hidraw; then
+        pass "a binding above 80 opens the stick's hidraw node"
+    else
+        fail "no hidraw node open with bindings above 80"
+    fi
+    press_expect "button 81 (hidraw) → Subshift5" a 81 0/16
+    press_expect "button 96 (hidraw) → Subshift6" a 96 0/32
+    press_expect "button 127 (hidraw) → Subshift5" a 127 0/16
+    press_expect "button 128 (hidraw) → Subshift6" a 128 0/32
+    # Buttons 1-80 and 81-128 in one stick state, in order.
+    sink_mark
+    must_stick press a 1 && wait_state 1/0
+    must_stick press a 128 && wait_state 1/32
+    must_stick release a 1 && wait_state 0/32
+    must_stick release a 128 && wait_state 0/0
+    expect "evdev and hidraw buttons merge in order" "1/0 1/32 0/32 0/0" "$(sink_since)"
+    # Unplug with a hidraw button held releases it; replug reads it again.
+    must_stick press a 81
+    wait_state 0/16 || fail "unplug setup: sink got $(sink_since)"
+    sink_mark
+    must_stick destroy a
+    wait_state 0/0 && pass "unplug with button 81 held → 0/0 at the sink" || fail "unplug (hidraw): sink got $(sink_since)"
+    must_stick create a gladiator phys=usb-0000:00:14.0-1/input0 && stick_node a
+    press_expect "replugged stick: button 127 (hidraw) → Subshift5" a 127 0/16
 fi
 
 # ---- udev rules (ours) ----
