@@ -126,3 +126,16 @@ import VKBShift
         #expect(error?.diagnostics.first?.line == 4)
     }
 }
+
+@Suite struct ConfigurationSummaryTests {
+    @Test func bindingsAbove80SayWhatTheyNeed() throws {
+        let c = try ConfigurationLoader.parse(
+            "[[binding]]\nbit = \"shift1\"\nbutton = 97\n[[binding]]\nbit = \"shift2\"\nbutton = 12\n", file: "c.toml")
+        let text = ConfigurationSummary(c).text(file: "c.toml")
+        #expect(text.contains("shift1 ← VKB button 97 (hidraw button 97), hold"))
+        #expect(text.contains("hidraw: buttons 97 are read from each matched stick's /dev/hidrawN"))
+        #expect(text.contains("70-vkb-bridge.rules"))
+        let low = try ConfigurationLoader.parse("[[binding]]\nbit = \"shift1\"\nbutton = 12\n", file: "c.toml")
+        #expect(!ConfigurationSummary(low).text(file: "c.toml").contains("hidraw"))
+    }
+}

@@ -13,7 +13,7 @@ public struct ConfigurationSummary: Sendable {
         let c = configuration
         var lines = ["\(file): OK"]
         let s = c.sender
-        lines.append("server: \(s.endpointDescription), header 0x\(String(s.header, radix: 16)), command \(s.command)"
+        lines.append("server: \(s.endpointDescription), header \(Hex.prefixed(s.header)), command \(s.command)"
             + (c.clearOnExit ? ", clears the state on exit" : ""))
         lines.append("reconnect: \(s.backoff.initialMilliseconds) ms initial, \(s.backoff.maxMilliseconds) ms max; "
             + "dead peer after \(s.userTimeoutMilliseconds) ms unacknowledged")
@@ -23,8 +23,8 @@ public struct ConfigurationSummary: Sendable {
             lines.append("devices:")
             for d in c.devices {
                 var keys: [String] = []
-                if let v = d.vendor { keys.append("vendor \(Self.hex4(v))") }
-                if let p = d.product { keys.append("product \(Self.hex4(p))") }
+                if let v = d.vendor { keys.append("vendor \(Hex.prefixed(v, digits: 4))") }
+                if let p = d.product { keys.append("product \(Hex.prefixed(p, digits: 4))") }
                 if let n = d.nameContains { keys.append("name contains \"\(n)\"") }
                 if let p = d.phys { keys.append("phys \(p)") }
                 if let u = d.uniq { keys.append("uniq \(u)") }
@@ -40,11 +40,12 @@ public struct ConfigurationSummary: Sendable {
         }
         let unbound = ShiftBit.allCases.filter { bit in !c.bindings.contains { $0.bit == bit } }
         if !unbound.isEmpty { lines.append("unbound bits: \(unbound.map(\.description).joined(separator: ", "))") }
+        let high = c.bindings.compactMap { KeyCode.isHidraw($0.code) ? VKBButton.button(forCode: $0.code) : nil }
+        if !high.isEmpty {
+            lines.append("hidraw: buttons \(Set(high).sorted().map(String.init).joined(separator: ", ")) are read from each "
+                + "matched stick's /dev/hidrawN (evdev stops at 80); it needs read access, which the udev rule "
+                + "70-vkb-bridge.rules gives, and wakes the daemon for every input report")
+        }
         return lines.joined(separator: "\n")
-    }
-
-    static func hex4(_ v: UInt16) -> String {
-        let s = String(v, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, 4 - s.count)) + s
     }
 }
