@@ -79,9 +79,9 @@ final class EvdevReader: DeviceReader {
     private let loop: EpollLoop
     private let events: DeviceEventHandler
     private let failed: DeviceFailureHandler
-    private var fd: Int32 = -1
+    private var node: LoopDescriptor?
+    private var fd: Int32 { node?.fd ?? -1 }
     private var handle: OpaquePointer?
-    private var registration: EpollLoop.Registration?
     private var retry: EpollLoop.Timer?
     private var stopped = false
     /// `stop()` was called: a failure found before is not reported any more.
@@ -161,12 +161,11 @@ final class EvdevReader: DeviceReader {
         hidraw = nil
         if let retry { loop.cancel(retry) }
         retry = nil
-        if let registration { loop.deregister(registration) }
-        registration = nil
+        // libevdev's handle goes first: it reads the descriptor, it does not own it.
         if let handle { libevdev_free(handle) }
         handle = nil
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
+        node?.close()
+        node = nil
     }
 
     /// Closes everything and reports `error` through the loop (never inside `open`).
@@ -208,7 +207,7 @@ final class EvdevReader: DeviceReader {
             }
             return
         }
-        fd = node
+        self.node = LoopDescriptor(owning: node, on: loop)
         if attempts > 0 { logger.info("opened \(path) after \(attempts) permission retries") }
         let rc = libevdev_new_from_fd(fd, &handle)
         guard rc == 0, let handle else {
@@ -216,7 +215,7 @@ final class EvdevReader: DeviceReader {
         }
         dropNonKeyEvents(handle: handle)
         do {
-            registration = try loop.register(fd, events: .readable) { [self] events in readable(events) }
+            try self.node?.watch(.readable) { [unowned self] events in readable(events) }
         } catch {
             return fail(.readFailed(path: path, errno: error.errno))
         }

@@ -27,8 +27,8 @@ final class HidrawReader {
     private let logger: Logger
     private let events: DeviceEventHandler
     private let failed: DeviceFailureHandler
-    private var fd: Int32 = -1
-    private var registration: EpollLoop.Registration?
+    private var node: LoopDescriptor?
+    private var fd: Int32 { node?.fd ?? -1 }
     private var descriptor: HIDReportDescriptor?
     /// The wanted buttons down now, as hidraw codes.
     private(set) var held = KeySet()
@@ -67,10 +67,8 @@ final class HidrawReader {
     }
 
     private func close() {
-        if let registration { loop.deregister(registration) }
-        registration = nil
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
+        node?.close()
+        node = nil
     }
 
     /// Closes and reports `error` through the loop (never inside `open`).
@@ -84,11 +82,13 @@ final class HidrawReader {
     }
 
     func open() {
-        repeat { fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else {
+        var opened: Int32
+        repeat { opened = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) } while opened < 0 && errno == EINTR
+        guard opened >= 0 else {
             let code = errno
             return fail(code == EACCES || code == EPERM ? .permissionDenied(path: path) : .openFailed(path: path, errno: code))
         }
+        node = LoopDescriptor(owning: opened, on: loop)
         if descriptor == nil {
             do throws(HidrawError) {
                 descriptor = try Self.readDescriptor(fd, path: path)
@@ -102,7 +102,7 @@ final class HidrawReader {
             logger.warning("\(path): the stick's HID descriptor declares no button \(missing.map(String.init).joined(separator: ", ")); bindings on \(missing.count == 1 ? "it" : "them") never fire")
         }
         do {
-            registration = try loop.register(fd, events: .readable) { [unowned self] ready in readable(ready) }
+            try node?.watch(.readable) { [unowned self] ready in readable(ready) }
         } catch {
             return fail(.openFailed(path: path, errno: error.errno))
         }

@@ -50,8 +50,8 @@ final class StreamReader: DeviceReader {
     private let loop: EpollLoop
     private let events: DeviceEventHandler
     private let failed: DeviceFailureHandler
-    private var fd: Int32 = -1
-    private var registration: EpollLoop.Registration?
+    private var node: LoopDescriptor?
+    private var fd: Int32 { node?.fd ?? -1 }
     private let buffer: UnsafeMutableRawBufferPointer
     /// Bytes of a partial event kept from the previous read.
     private var have = 0
@@ -81,10 +81,8 @@ final class StreamReader: DeviceReader {
     }
 
     private func close() {
-        if let registration { loop.deregister(registration) }
-        registration = nil
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
+        node?.close()
+        node = nil
     }
 
     /// Fails through the loop, never inside `open`.
@@ -98,10 +96,11 @@ final class StreamReader: DeviceReader {
     }
 
     func open() {
-        fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return fail(.systemCall(path: path, call: "open", errno: errno)) }
+        let opened = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard opened >= 0 else { return fail(.systemCall(path: path, call: "open", errno: errno)) }
+        node = LoopDescriptor(owning: opened, on: loop)
         do {
-            registration = try loop.register(fd, events: .readable) { [self] _ in readable() }
+            try node?.watch(.readable) { [unowned self] _ in readable() }
         } catch where error.errno == EPERM {
             // A regular file: epoll refuses it, as it is always readable. Read it one
             // batch per loop turn instead.

@@ -267,6 +267,11 @@ button = 127
 [[binding]]
 bit = "subshift6"
 button = 128
+
+[[binding]]
+bit = "subshift5"
+button = 100
+device = "c"
 EOF
     vkb-bridge check-config /tmp/bridge.toml >/tmp/check.out 2>&1 && pass "check-config accepts buttons 81-128" \
         || fail "check-config with buttons 81-128: $(cat /tmp/check.out)"
@@ -304,6 +309,25 @@ EOF
     wait_state 0/0 && pass "unplug with button 81 held → 0/0 at the sink" || fail "unplug (hidraw): sink got $(sink_since)"
     must_stick create a gladiator phys=usb-0000:00:14.0-1/input0 && stick_node a
     press_expect "replugged stick: button 127 (hidraw) → Subshift5" a 127 0/16
+    # A second model: the Gunfighter's report has 6 axes, so its buttons sit elsewhere.
+    must_stick create b gunfighter phys=usb-0000:00:14.0-2/input0 && stick_node b
+    must_stick create c gladiator phys=usb-0000:00:14.0-3/input0 && stick_node c
+    press_expect "a Gunfighter (6 axes: its buttons elsewhere in the report): button 128 → Subshift6" b 128 0/32
+    # Button 100 is bound on c (phys …-3) only: pressed on b it changes nothing.
+    sink_mark
+    must_stick press b 100
+    must_stick press b 1
+    wait_state 1/0
+    must_stick release b 1
+    wait_state 0/0
+    must_stick press c 100
+    wait_state 0/16
+    must_stick release c 100
+    wait_state 0/0
+    must_stick release b 100
+    expect "hidraw twins: button 100 counts on c (phys …-3) only" "1/0 0/0 0/16 0/0" "$(sink_since)"
+    must_stick destroy b
+    must_stick destroy c
 fi
 
 # ---- udev rules (ours) ----

@@ -159,6 +159,19 @@ write_config reloaded
 timeout 30 systemctl reload vkb-bridge.service
 wait_until 10 test "$(count_lines "config reloaded")" -ge $((reloads + 2)) || fail "the good config was not reloaded"
 
+section "buttons above 80 under the sandbox"
+# Button 97 is read from the stick's hidraw node, by the dynamic user, through the shipped
+# udev rule (group input) and the unit's device policy (char-hidraw r); strace still watches.
+for node in /dev/hidraw*; do note "$node: $(stat -c '%G %a' "$node")"; done
+printf '\n[[binding]]\nbit = "subshift3"\nbutton = 97\n' >>"$CONFIG"
+timeout 30 systemctl reload vkb-bridge.service
+wait_until 10 test "$(count_lines "config reloaded")" -ge $((reloads + 3)) || fail "the config with button 97 was not reloaded"
+press_expect "button 97 (hidraw) reaches the sink from the sandboxed service (1/6)" 97 1 1/6
+press_expect "... and its release (1/2)" 97 0 1/2
+expect "the journal names the node it reads button 97 from" 1 "$(count_lines 'reading buttons 97 from /dev/hidraw')"
+expect "no hidraw error in the journal" 0 "$(count_lines 'cannot open /dev/hidraw')"
+expect "reading hidraw kept the MainPID" "$PID" "$(prop MainPID)"
+
 kill "$STRACE" 2>/dev/null
 wait "$STRACE" 2>/dev/null
 # Not a denial: libsystemd raises the send buffer of its notify and journal sockets with
