@@ -328,6 +328,18 @@ EOF
     expect "hidraw twins: button 100 counts on c (phys …-3) only" "1/0 0/0 0/16 0/0" "$(sink_since)"
     must_stick destroy b
     must_stick destroy c
+    # monitor shows every button above 80 too (bound or not), read from hidraw.
+    vkb-bridge monitor >/tmp/monitor.out 2>&1 &
+    MONITOR_PID=$!
+    grep_wait() { local n=0; until grep -q "$1" /tmp/monitor.out; do n=$((n + 1)); [ "$n" -gt 500 ] && return 1; usleep 20000; done; }
+    grep_wait ': open, held' || fail "monitor did not open stick a: $(tail -n 3 /tmp/monitor.out)"
+    must_stick press a 110
+    grep_wait 'VKB button 110 (hidraw) down' && pass "monitor: VKB button 110 (hidraw) down" \
+        || fail "monitor did not show button 110: $(tail -n 3 /tmp/monitor.out)"
+    must_stick release a 110
+    grep_wait 'VKB button 110 (hidraw) up' || fail "monitor did not show the release of button 110"
+    kill -TERM "$MONITOR_PID" 2>/dev/null
+    wait "$MONITOR_PID"
 fi
 
 # ---- udev rules (ours) ----
