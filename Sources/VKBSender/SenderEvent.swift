@@ -50,7 +50,7 @@ public struct SenderStatistics: Sendable, Equatable {
     public var connections = 0
     public var connectAttempts = 0
     public var packetsWritten = 0
-    /// Packets whose bytes the server's kernel acknowledged (`TCP_INFO`).
+    /// Packets whose bytes the server's kernel acknowledged (from `SIOCOUTQ`).
     public var packetsAcknowledged = 0
     /// Packets written on connections that died before they were acknowledged.
     public var packetsUnacknowledgedOnDeadConnections = 0
