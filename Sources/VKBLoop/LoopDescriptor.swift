@@ -28,8 +28,6 @@ public final class LoopDescriptor {
         registration = try loop.register(fd, events: events, handler: handler)
     }
 
-    public var isOpen: Bool { fd >= 0 }
-
     /// Stops watching and closes; idempotent.
     public func close() {
         if let registration { loop.deregister(registration) }
