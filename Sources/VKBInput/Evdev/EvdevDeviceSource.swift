@@ -78,14 +78,12 @@ final class EvdevReader: DeviceReader {
     private let logger: Logger
     private let loop: EpollLoop
     private let events: DeviceEventHandler
-    private let failed: DeviceFailureHandler
+    private let failure: FailureReport
     private var node: LoopDescriptor?
     private var fd: Int32 { node?.fd ?? -1 }
     private var handle: OpaquePointer?
     private var retry: EpollLoop.Timer?
     private var stopped = false
-    /// `stop()` was called: a failure found before is not reported any more.
-    private var cancelled = false
     /// In `drain`: the handle stays until it returns, whoever stops the reader meanwhile.
     private var draining = false
     private var attempts = 0
@@ -103,7 +101,7 @@ final class EvdevReader: DeviceReader {
         self.logger = logger
         self.loop = loop
         self.events = events
-        self.failed = failed
+        self.failure = FailureReport(loop: loop, failed: failed)
     }
 
     deinit {
@@ -112,7 +110,7 @@ final class EvdevReader: DeviceReader {
 
     func stop() {
         stopped = true
-        cancelled = true
+        failure.cancel()
         close()
     }
 
@@ -172,10 +170,7 @@ final class EvdevReader: DeviceReader {
     private func fail(_ error: EvdevSourceError) {
         close()
         stopped = true
-        loop.schedule(in: .zero) { [weak self] in
-            guard let self, !cancelled else { return }
-            failed(error)
-        }
+        failure.report(error)
     }
 
     // MARK: - Opening

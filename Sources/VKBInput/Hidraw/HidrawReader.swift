@@ -26,15 +26,13 @@ final class HidrawReader {
     private let loop: EpollLoop
     private let logger: Logger
     private let events: DeviceEventHandler
-    private let failed: DeviceFailureHandler
+    private let failure: FailureReport
     private var node: LoopDescriptor?
     private var fd: Int32 { node?.fd ?? -1 }
     private var descriptor: HIDReportDescriptor?
     /// The wanted buttons down now, as hidraw codes.
     private(set) var held = KeySet()
     private var stopped = false
-    /// `stop()` was called: a failure found before is not reported any more.
-    private var cancelled = false
     private var buffer = [UInt8](repeating: 0, count: 4096)
 
     /// Reports read per wake-up, at most.
@@ -53,7 +51,7 @@ final class HidrawReader {
         self.loop = loop
         self.logger = logger
         self.events = events
-        self.failed = failed
+        self.failure = FailureReport(loop: loop, failed: failed)
     }
 
     deinit {
@@ -62,7 +60,7 @@ final class HidrawReader {
 
     func stop() {
         stopped = true
-        cancelled = true
+        failure.cancel()
         close()
     }
 
@@ -75,10 +73,7 @@ final class HidrawReader {
     private func fail(_ error: HidrawError) {
         close()
         stopped = true
-        loop.schedule(in: .zero) { [weak self] in
-            guard let self, !cancelled else { return }
-            failed(error)
-        }
+        failure.report(error)
     }
 
     func open() {

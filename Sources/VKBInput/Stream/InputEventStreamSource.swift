@@ -49,7 +49,7 @@ final class StreamReader: DeviceReader {
     private let path: String
     private let loop: EpollLoop
     private let events: DeviceEventHandler
-    private let failed: DeviceFailureHandler
+    private let failure: FailureReport
     private var node: LoopDescriptor?
     private var fd: Int32 { node?.fd ?? -1 }
     private let buffer: UnsafeMutableRawBufferPointer
@@ -66,7 +66,7 @@ final class StreamReader: DeviceReader {
         self.path = path
         self.loop = loop
         self.events = events
-        self.failed = failed
+        self.failure = FailureReport(loop: loop, failed: failed)
         buffer = .allocate(byteCount: Self.capacity, alignment: MemoryLayout<input_event>.alignment)
     }
 
@@ -77,6 +77,7 @@ final class StreamReader: DeviceReader {
 
     func stop() {
         stopped = true
+        failure.cancel()
         close()
     }
 
@@ -88,11 +89,8 @@ final class StreamReader: DeviceReader {
     /// Fails through the loop, never inside `open`.
     private func fail(_ error: InputEventStreamError) {
         close()
-        loop.schedule(in: .zero) { [self] in
-            guard !stopped else { return }
-            stopped = true
-            failed(error)
-        }
+        stopped = true
+        failure.report(error)
     }
 
     func open() {
