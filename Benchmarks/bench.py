@@ -7,6 +7,8 @@ The three relays (all read raw struct input_event frames from their own FIFO and
   vkb   vkb-bridge run --input-fifo (release build, default settings)
   c     Benchmarks/relay.c, the limit: read an event, write the packet, nothing else
   py    Benchmarks/relay.py, the peer: a straightforward Python relay
+The flood also runs vkb-bridge (--hidraw-fifo, a binding on button 97) and the C relay
+(--hidraw) on what a stick's hidraw node delivers: one HID input report per frame.
 
 benchtool (Benchmarks/benchtool.c) writes the input frames and is the server; it takes
 both timestamps of a latency sample itself (CLOCK_MONOTONIC). CPU time, context switches,
@@ -33,11 +35,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUTTON_CODE = 0x2C3  # VKB button 20 (BTN_TRIGGER_HAPPY4) drives shift1, held
+HID_BUTTON = 97  # the hidraw relays' button (benchtool's HID_BUTTON): above evdev's 80
 NAMES = {"vkb": "vkb-bridge", "c": "C relay (limit)", "py": "Python relay (peer)",
-         "vkbm": "vkb-bridge, masked", "cm": "C relay, masked"}
+         "vkbm": "vkb-bridge, masked", "cm": "C relay, masked",
+         "vkbh": "vkb-bridge, hidraw", "ch": "C relay, hidraw"}
 # Relays given what evdev queues for a client that set EVIOCSMASK to EV_KEY (as the
 # evdev backend does): no axis-only frames at all. The Python peer sets no mask.
 MASKED = {"vkbm": "vkb", "cm": "c"}
+# Relays given a stick's hidraw reports (every frame, axes and all: hidraw has no mask).
+HIDRAW = {"vkbh": "vkb", "ch": "c"}
 MB = 1_000_000
 
 
@@ -120,6 +126,8 @@ class Bench:
         self.tool = Path(args.tool)
         self.relay_c = Path(args.relay_c)
         self.logs = open(self.tmp / "relays.log", "wb")
+        self.descriptor = self.tmp / "report_descriptor"
+        self.report = None  # {"report_length", "byte", "bit"} of HID_BUTTON, once written
 
     def close(self):
         for child in self.children:
@@ -145,17 +153,34 @@ class Bench:
             os.mkfifo(path)
         return path
 
-    def bridge_config(self, name, port, extra=""):
+    def bridge_config(self, name, port, button=f"code = {BUTTON_CODE}"):
         path = self.tmp / f"{name}.toml"
         path.write_text(
-            f'[server]\nhost = "127.0.0.1"\nport = {port}\n{extra}\n'
-            f'[[binding]]\nbit = "shift1"\ncode = {BUTTON_CODE}\nmode = "hold"\n'
+            f'[server]\nhost = "127.0.0.1"\nport = {port}\n\n'
+            f'[[binding]]\nbit = "shift1"\n{button}\nmode = "hold"\n'
         )
         return path
+
+    def hid_report(self):
+        """Writes the hidraw relays' report descriptor once; where HID_BUTTON is in a report."""
+        if self.report is None:
+            out = subprocess.run([str(self.tool), "descriptor", str(self.descriptor)], capture_output=True,
+                                 text=True, check=True, timeout=10)
+            self.report = json.loads(out.stdout)
+        return self.report
 
     def start_relay(self, kind, fifo, port, name=None):
         """Starts one relay reading `fifo` and sending to 127.0.0.1:`port`."""
         name = name or kind
+        if kind in HIDRAW:
+            r = self.hid_report()
+            if HIDRAW[kind] == "vkb":
+                config = self.bridge_config(name, port, button=f"button = {HID_BUTTON}")
+                argv = [self.bridge, "run", "--config", config, "--hidraw-fifo", fifo,
+                        "--report-descriptor", self.descriptor, "--log-level", "notice"]
+            else:
+                argv = [self.relay_c, "--hidraw", fifo, port, r["report_length"], r["byte"], r["bit"]]
+            return self.spawn(argv, log=True)
         kind = MASKED.get(kind, kind)
         if kind == "vkb":
             config = self.bridge_config(name, port)
@@ -234,10 +259,10 @@ def percentile(sorted_values, p):
 def session_figures(b, results):
     """Figures 1, 2 and 5 on one set of long-running relays."""
     a = b.args
-    kinds = ["vkb", "c", "py", "vkbm", "cm"]
+    kinds = ["vkb", "c", "py", "vkbm", "cm", "vkbh", "ch"]
     timed = ["vkb", "c", "py"]
-    tool = b.spawn([b.tool, "session"] + [f"{k}:{b.fifo('s-' + k)}" + (":masked" if k in MASKED else "")
-                                          for k in kinds], stdin=True)
+    flag = lambda k: ":masked" if k in MASKED else ":hidraw" if k in HIDRAW else ""  # noqa: E731
+    tool = b.spawn([b.tool, "session"] + [f"{k}:{b.fifo('s-' + k)}{flag(k)}" for k in kinds], stdin=True)
     ports = tool.expect(5, "ports")["ports"]
     relays = {k: b.start_relay(k, b.fifo("s-" + k), ports[k]) for k in kinds}
     tool.send("accept")
@@ -278,7 +303,7 @@ def session_figures(b, results):
     report = tool.expect(a.flood_seconds + 60, "flood report")["flood"]
     after = {k: sample(relays[k].pid) for k in kinds}
     flood = {"events": report["events"], "seconds": report["seconds"], "late_frames": report["late_frames"],
-             "button_changes": report["button_changes"]}
+             "button_changes": report["button_changes"], "report_length": b.hid_report()["report_length"]}
     for k in kinds:
         r = report["relays"][k]
         cpu_ms = (after[k]["cpu_ns"] - before[k]["cpu_ns"]) / 1e6
@@ -487,15 +512,17 @@ def evaluate(results, args):
         f"({F['events'] / F['seconds']:,.0f} events/s, {F['button_changes']} button changes)")
     changes = F["button_changes"]
     out(f"   {'':22} {'CPU ms':>9} {'% core':>9} {'wake-ups':>9} {'per chg':>8} {'peak RSS':>10}")
-    for k in ("vkb", "c", "py", "vkbm", "cm"):
+    for k in ("vkb", "c", "py", "vkbm", "cm", "vkbh", "ch"):
         out(f"   {NAMES[k]:22} {F[k]['cpu_ms']:9.1f} {F[k]['core_percent']:9.3f} {F[k]['switches']:9,d} "
             f"{F[k]['switches'] / changes:8.2f} {F[k]['peak_rss'] / MB:8.1f}MB")
-    for k, base in (("vkb", "c"), ("vkb", "py"), ("vkbm", "cm"), ("vkbm", "py")):
+    for k, base in (("vkb", "c"), ("vkb", "py"), ("vkbm", "cm"), ("vkbm", "py"), ("vkbh", "ch")):
         out(f"   {k + ' / ' + base:22} {ratio(F[k]['cpu_ms'], F[base]['cpu_ms']):>9} {'':9} "
             f"{ratio(F[k]['switches'], F[base]['switches']):>9} {'':8} {ratio(F[k]['peak_rss'], F[base]['peak_rss']):>10}")
     out("   (per chg: wake-ups per button change; masked, every wake-up is one)")
     out("   (masked: given only what evdev queues for a client whose EVIOCSMASK lets EV_KEY through, as")
     out("    vkb-bridge's evdev backend sets it; axis-only frames then wake nobody. The Python peer sets no mask.)")
+    out(f"   (hidraw: one {F['report_length']}-byte HID input report per frame, as a stick's hidraw node")
+    out(f"    delivers it, with the shift on button {HID_BUTTON}: buttons above 80 exist only there, and hidraw has no mask)")
     if F["late_frames"]:
         out(f"   (the writer was late for {F['late_frames']} of {F['seconds'] * 1000:.0f} frames: the machine is busy)")
     target(F["vkb"]["core_percent"] <= 1.0,
@@ -511,6 +538,10 @@ def evaluate(results, args):
            f"({F['vkbm']['switches'] / F['cm']['switches']:.2f}×)")
     target(F["vkbm"]["cpu_ms"] <= 2 * F["cm"]["cpu_ms"],
            f"flood CPU ≤ 2× the C relay's, kernel event mask: {F['vkbm']['cpu_ms'] / F['cm']['cpu_ms']:.2f}×")
+    target(F["vkbh"]["core_percent"] <= 1.0,
+           f"hidraw flood CPU ≤ 1% of one core (button {HID_BUTTON}): {F['vkbh']['core_percent']:.3f}%")
+    target(F["vkbh"]["cpu_ms"] <= 2 * F["ch"]["cpu_ms"],
+           f"hidraw flood CPU ≤ 2× the C relay's: {F['vkbh']['cpu_ms'] / F['ch']['cpu_ms']:.2f}×")
     out()
 
     R = results["replay"]

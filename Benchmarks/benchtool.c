@@ -1,10 +1,13 @@
 // The harness's clock, input device and server for `make bench` (driven by bench.py).
 //
-//   benchtool session NAME:FIFO[:masked] ...
+//   benchtool session NAME:FIFO[:masked|:hidraw] ...
 //       Writes raw struct input_event frames into each relay's FIFO (the device) and is
 //       the TCP server each relay sends to (one listening port per relay). A masked
 //       relay gets what evdev queues for a client that set EVIOCSMASK to EV_KEY only:
-//       key events and their SYN_REPORT, and nothing at all for axis-only frames. Prints
+//       key events and their SYN_REPORT, and nothing at all for axis-only frames. A
+//       hidraw relay gets what a stick's hidraw node delivers instead: one input report
+//       per frame (tests/lib/vkb-hid.h), every axis and button in it, HID_BUTTON
+//       driving the shift. Prints
 //       {"ports": {...}}, then obeys one command per line on stdin, answering one JSON
 //       line each:
 //         accept                       wait for every relay to connect
@@ -15,9 +18,14 @@
 //         flood SECONDS HZ AXES BUTTON_MS
 //                                      a stick at HZ frames/s with AXES axes moving and a
 //                                      button change every BUTTON_MS ms, into every FIFO
+//                                      (hidraw relays: one report per frame; latency
+//                                      skips them)
 //         toggle                       one button change; waits for every relay's packet
 //         count                        packets received since the last count
 //         quit
+//   benchtool descriptor PATH
+//       Writes the hidraw relays' report descriptor to PATH and prints
+//       {"report_length": N, "byte": B, "bit": b}: where HID_BUTTON is in a report.
 //   benchtool serve PORT [close-after-packet] [pause-at N,N...] [feed FIFO]
 //       A server for the reconnect and leak figures: prints {"listen_ns": t} right after
 //       listen(), then one line per connection with the time its first packet arrived.
@@ -44,9 +52,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tests/lib/vkb-hid.h"
+
 #define MAX_LINKS 8
 #define BUTTON 20                     /* VKB button 20 = BTN_TRIGGER_HAPPY4 */
 #define BUTTON_CODE 0x2c3
+#define HID_BUTTON 97                 /* above 80: only hidraw delivers it */
+#define HID_AXES 8
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -126,6 +138,7 @@ struct link {
     long packets, unexpected, dropped_frames;
     int last;                 /* last state received, -1 none */
     int masked;               /* EVIOCSMASK emulation: only EV_KEY and their SYN_REPORT */
+    int hidraw;               /* gets input reports instead of events */
 };
 
 static struct link links[MAX_LINKS];
@@ -195,6 +208,20 @@ static void write_frame(struct link *l, struct input_event *e, size_t n) {
     if (w != (ssize_t)(n * sizeof *e)) die("%s: write to FIFO: %s", l->name, strerror(errno));
 }
 
+/* The stick's report at `tick` with HID_BUTTON `pressed`, as its hidraw node delivers it. */
+static void write_report(struct link *l, uint64_t tick, int pressed) {
+    uint16_t axis[HID_AXES];
+    for (int a = 0; a < HID_AXES; a++)
+        axis[a] = (uint16_t)((tick * (uint64_t)(a + 3) + (uint64_t)a * 511) % (vkb_hid_gladiator_axes[a].max + 1u));
+    uint8_t buttons[VKB_HID_BUTTONS / 8] = { 0 };
+    if (pressed) buttons[(HID_BUTTON - 1) / 8] |= (uint8_t)(1 << (HID_BUTTON - 1) % 8);
+    uint8_t report[VKB_HID_MAX_REPORT];
+    size_t n = vkb_hid_report(HID_AXES, axis, 0x0F, buttons, report);
+    ssize_t w = write(l->fifo, report, n);
+    if (w < 0 && errno == EAGAIN) { l->dropped_frames++; return; }  /* the relay fell behind */
+    if (w != (ssize_t)n) die("%s: write to FIFO: %s", l->name, strerror(errno));
+}
+
 static uint64_t rng = 0x9E3779B97F4A7C15u;
 static uint64_t next_random(void) {
     rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
@@ -205,7 +232,7 @@ static void cmd_latency(long n, long warmup, long gmin_us, long gmax_us, const c
     FILE *files[MAX_LINKS] = { 0 };
     int timed[MAX_LINKS], ntimed = 0;
     for (int i = 0; i < nlinks; i++) {
-        if (links[i].masked) continue;
+        if (links[i].masked || links[i].hidraw) continue;
         timed[ntimed++] = i;
         char path[540];
         snprintf(path, sizeof path, "%.500s.%.31s", out, links[i].name);
@@ -268,7 +295,8 @@ static void cmd_flood(double seconds, long hz, int axes, long button_ms) {
         }
         events += (long)n;
         for (int i = 0; i < nlinks; i++) {
-            write_frame(&links[i], e, n);
+            if (links[i].hidraw) write_report(&links[i], tick, pressed);
+            else write_frame(&links[i], e, n);
             if (button) links[i].state = pressed;
             drain(&links[i], -1, 0);
         }
@@ -290,7 +318,8 @@ static void cmd_toggle(void) {
     for (int i = 0; i < nlinks; i++) {
         int want = !links[i].state;
         key_frame(e, want, now_ns());
-        write_frame(&links[i], e, 3);
+        if (links[i].hidraw) write_report(&links[i], 0, want);
+        else write_frame(&links[i], e, 3);
         await_state(&links[i], want, 5000, 0);
         links[i].state = want;
     }
@@ -318,6 +347,9 @@ static int session(int argc, char **argv) {
         if (len > 7 && strcmp(path + len - 7, ":masked") == 0) {
             path[len - 7] = 0;
             l->masked = 1;
+        } else if (len > 7 && strcmp(path + len - 7, ":hidraw") == 0) {
+            path[len - 7] = 0;
+            l->hidraw = 1;
         }
         /* O_RDWR: the FIFO has a writer from now on, so relays never see end of file. */
         l->fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -426,10 +458,25 @@ static int serve(int argc, char **argv) {
     }
 }
 
+/* ---- descriptor ---- */
+
+static int descriptor(const char *path) {
+    uint8_t d[512];
+    size_t n = vkb_hid_descriptor(vkb_hid_gladiator_axes, HID_AXES, d);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(d, 1, n, f) != n || fclose(f) != 0) die("cannot write %s", path);
+    size_t byte;
+    int bit;
+    vkb_hid_button_position(HID_AXES, HID_BUTTON, &byte, &bit);
+    printf("{\"report_length\": %d, \"byte\": %zu, \"bit\": %d}\n", VKB_HID_MAX_REPORT, byte, bit);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 2 && strcmp(argv[1], "session") == 0) return session(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "serve") == 0) return serve(argc - 2, argv + 2);
-    fprintf(stderr, "usage: benchtool session NAME:FIFO... | serve PORT [options]\n");
+    if (argc == 3 && strcmp(argv[1], "descriptor") == 0) return descriptor(argv[2]);
+    fprintf(stderr, "usage: benchtool session NAME:FIFO... | serve PORT [options] | descriptor PATH\n");
     return 2;
 }

@@ -6,6 +6,10 @@
 //
 // usage: relay INPUT PORT CODE     (INPUT: a FIFO of raw struct input_event;
 //                                   CODE: the key code that drives shift1, held)
+//        relay --hidraw INPUT PORT LENGTH BYTE BIT
+//                                  (INPUT: a FIFO of HID input reports of LENGTH bytes
+//                                   back to back, as a hidraw node delivers them; bit BIT
+//                                   of byte BYTE is the button that drives shift1, held)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -45,12 +49,27 @@ static int send_state(int s, uint8_t shift) {
     return send(s, packet, sizeof packet, MSG_NOSIGNAL) == (ssize_t)sizeof packet ? 0 : -1;
 }
 
+/* Reports read so far; a partial report waits for the next read. */
+static uint8_t report_buf[4096];
+static size_t report_have;
+
 int main(int argc, char **argv) {
-    if (argc != 4) { fprintf(stderr, "usage: relay INPUT PORT CODE\n"); return 2; }
+    int hidraw = argc == 7 && strcmp(argv[1], "--hidraw") == 0;
+    if (argc != 4 && !hidraw) {
+        fprintf(stderr, "usage: relay INPUT PORT CODE | relay --hidraw INPUT PORT LENGTH BYTE BIT\n");
+        return 2;
+    }
+    if (hidraw) argv++;
     int in = open(argv[1], O_RDONLY | O_CLOEXEC);
     if (in < 0) { perror(argv[1]); return 1; }
     port = atoi(argv[2]);
-    unsigned code = (unsigned)strtoul(argv[3], NULL, 0);
+    unsigned code = hidraw ? 0 : (unsigned)strtoul(argv[3], NULL, 0);
+    size_t length = hidraw ? strtoul(argv[3], NULL, 0) : 0, byte = hidraw ? strtoul(argv[4], NULL, 0) : 0;
+    int bit = hidraw ? atoi(argv[5]) : 0;
+    if (hidraw && (length == 0 || length > sizeof report_buf || byte >= length || bit < 0 || bit > 7)) {
+        fprintf(stderr, "relay: report LENGTH BYTE BIT out of range\n");
+        return 2;
+    }
     uint8_t state = 0;
     int s = connect_server();
     send_state(s, state);
@@ -64,7 +83,21 @@ int main(int argc, char **argv) {
             ssize_t n = recv(s, junk, sizeof junk, MSG_DONTWAIT);
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) lost = 1;
         }
-        if (p[0].revents) {
+        if (p[0].revents && hidraw) {
+            ssize_t n = read(in, report_buf + report_have, sizeof report_buf - report_have);
+            if (n == 0) return 0;
+            if (n < 0) { if (errno == EINTR) continue; perror("read"); return 1; }
+            report_have += (size_t)n;
+            size_t off = 0;
+            for (; report_have - off >= length; off += length) {
+                uint8_t next = (report_buf[off + byte] >> bit) & 1;
+                if (next == state) continue;
+                state = next;
+                if (!lost && send_state(s, state) < 0) lost = 1;
+            }
+            memmove(report_buf, report_buf + off, report_have - off);
+            report_have -= off;
+        } else if (p[0].revents) {
             ssize_t n = read(in, ev, sizeof ev);
             if (n == 0) return 0;
             if (n < 0) { if (errno == EINTR) continue; perror("read"); return 1; }

@@ -20,7 +20,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var replay: ReplayOptions
 
-    @Flag(help: "Exit 0 once the recordings ended and the final state is acknowledged by the server's kernel.")
+    @Flag(help: "Exit 0 once the recordings (and streams) ended and the final state is acknowledged by the server's kernel.")
     var exitWhenDelivered = false
 
     @Option(help: "With --exit-when-delivered: give up (exit 1) after this many seconds.")
@@ -29,8 +29,8 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        if exitWhenDelivered && replay.paths.isEmpty {
-            throw ValidationError("--exit-when-delivered needs at least one --replay recording")
+        if exitWhenDelivered && replay.paths.isEmpty && replay.fifoPaths.isEmpty && replay.hidrawFifoPaths.isEmpty {
+            throw ValidationError("--exit-when-delivered needs at least one --replay recording (or --input-fifo, --hidraw-fifo stream)")
         }
         if exitWhenDelivered && replay.loop {
             throw ValidationError("--exit-when-delivered cannot be used with --loop: the recordings never end")

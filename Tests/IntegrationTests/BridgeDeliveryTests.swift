@@ -153,6 +153,47 @@ import VKBCore
         #expect(reconnecting == 1, "\(bridge.child.report())")
     }
 
+    /// `--hidraw-fifo`: input reports as a stick's hidraw node delivers them, for buttons
+    /// evdev never has. The bench's hidraw flood goes through this path.
+    @Test func buttonAbove80FromAReportStreamReachesTheSink() async throws {
+        let tmp = try TemporaryDirectory()
+        let sink = try await SinkProcess.start()
+        // 128 buttons, one bit each, no report ID: 16-byte reports; button 97 is bit 0 of byte 12.
+        let descriptor: [UInt8] = [0x05, 0x09, 0x19, 0x01, 0x29, 0x80, 0x15, 0x00, 0x25, 0x01, 0x75, 0x01, 0x95, 0x80, 0x81, 0x02]
+        func report(_ down: [Int]) -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            for n in down { bytes[(n - 1) / 8] |= 1 << UInt8((n - 1) % 8) }
+            return bytes
+        }
+        let rdesc = tmp.url.appendingPathComponent("rdesc")
+        try Data(descriptor).write(to: rdesc)
+        // 97 and 128 down, 97 up, 97 down again: shift1 (97, hold) ends on, subshift1 (128) on.
+        let reports = tmp.url.appendingPathComponent("reports")
+        try Data(report([]) + report([97, 128]) + report([128]) + report([97, 128])).write(to: reports)
+        let config = """
+            [server]
+            host = "127.0.0.1"
+            port = \(sink.port)
+
+            [[binding]]
+            bit = "shift1"
+            button = 97
+
+            [[binding]]
+            bit = "subshift1"
+            button = 128
+            """
+        let bridge = try BridgeProcess(
+            config: config,
+            arguments: ["--hidraw-fifo", reports.path, "--report-descriptor", rdesc.path, "--exit-when-delivered", "--timeout", "30"],
+            directory: tmp.url)
+        #expect(try await bridge.waitForExit(timeout: .seconds(40)) == .exited(0), "\(bridge.child.report())")
+        let final = ShiftState(shift: 1, subshift: 1)
+        try await sink.waitForState(final)
+        #expect(sink.states.last == final, "\(sink.report())")
+        try await sink.stop()
+    }
+
     @Test func exitWhenDeliveredFailsWithAMessageWhenTheTimeoutPassesFirst() async throws {
         let tmp = try TemporaryDirectory()
         // Nothing listens on port 1: the state can never be delivered.

@@ -56,6 +56,22 @@ import Testing
                                 naming: "--input-fifo \(missing): No such file or directory")
     }
 
+    @Test func hidrawFifoWithoutItsDescriptorIsRefused() async throws {
+        let tmp = try TemporaryDirectory()
+        let config = try Self.writeConfig(in: tmp.url)
+        let reports = tmp.url.appendingPathComponent("reports").path
+        try Data().write(to: URL(fileURLWithPath: reports))
+        try await expectRefused(["run", "--config", config, "--hidraw-fifo", reports],
+                                naming: "--hidraw-fifo needs --report-descriptor FILE")
+        // A descriptor it cannot use is refused like a bad recording: exit 2, the file named.
+        let descriptor = tmp.url.appendingPathComponent("rdesc").path
+        try Data([0x05, 0x09, 0x19]).write(to: URL(fileURLWithPath: descriptor))
+        let child = try await bridge(["run", "--config", config, "--hidraw-fifo", reports, "--report-descriptor", descriptor])
+        #expect(child.exitStatus == .exited(2), "\(child.report())")
+        #expect(child.stderr.lines == ["\(descriptor): HID report descriptor, byte 2: an item cut short (needs 1 data byte(s))"],
+                "\(child.report())")
+    }
+
     /// Waiting out the whole timeout for a recording that no rule takes helps no one.
     @Test func recordingThatMatchesNoDeviceFailsAtOnce() async throws {
         let tmp = try TemporaryDirectory()

@@ -118,9 +118,10 @@ struct LoopReading {
 
     /// - Parameters:
     ///   - stop: asked after each event; true stops the reader (and the reading).
+    ///   - wanted: the codes the bindings read (buttons above 80 need saying).
     ///   - during: runs on the loop right after `open` (to feed a FIFO, to schedule things).
     static func read(
-        _ source: any DeviceSource, limit: Duration = .seconds(10),
+        _ source: any DeviceSource, wanting wanted: KeySet = KeySet(), limit: Duration = .seconds(10),
         stop: @escaping ([DeviceSourceEvent]) -> Bool = { _ in false },
         during: (EpollLoop) -> Void = { _ in }
     ) throws -> LoopReading {
@@ -132,7 +133,7 @@ struct LoopReading {
             loop.stop()
         }
         reader = source.open(
-            on: loop,
+            on: loop, wanting: wanted,
             events: { event in
                 reading.events.append(event)
                 if event == .ended || stop(reading.events) { loop.stop() }

@@ -25,46 +25,41 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_STICKS 8
-#define MAX_AXES 8
-#define NBUTTONS 128
-#define REPORT_ID 1
+#include "../lib/vkb-hid.h"
 
-struct axis {
-    const char *name; // command-line name
-    uint8_t usage;    // Generic Desktop usage
-    uint16_t max;     // logical maximum (minimum is 0)
-};
+#define MAX_STICKS 8
+#define MAX_AXES VKB_HID_MAX_AXES
+#define NBUTTONS VKB_HID_BUTTONS
+#define REPORT_ID VKB_HID_REPORT_ID
 
 struct model {
     const char *name;
     uint16_t product;
     const char *product_name; // kernel name: manufacturer, space, product (untrimmed)
     int naxes;
-    struct axis axes[MAX_AXES];
+    const struct vkb_hid_axis *axes;
 };
 
-// DESIGN §4: X/Y 0–4095, Z/Rz 0–2047, Rx/Ry 0–1023 or 0–4095, Slider→ABS_THROTTLE, Dial→ABS_RUDDER.
+static const struct vkb_hid_axis gunfighter_axes[6] = {
+    {"x", 0x30, 4095}, {"y", 0x31, 4095}, {"rx", 0x33, 4095}, {"ry", 0x34, 4095},
+    {"z", 0x32, 2047}, {"slider", 0x36, 2047},
+};
+
+// DESIGN §4 (the Gladiator's axes are in tests/lib/vkb-hid.h).
 static const struct model models[] = {
     {
         .name = "gladiator",
         .product = 0x0200,
         .product_name = "VKB-Sim \xC2\xA9 Alex Oz 2021  VKBsim Gladiator EVO  R  ",
         .naxes = 8,
-        .axes = {
-            {"x", 0x30, 4095}, {"y", 0x31, 4095}, {"z", 0x32, 2047}, {"rx", 0x33, 1023},
-            {"ry", 0x34, 1023}, {"rz", 0x35, 2047}, {"slider", 0x36, 2047}, {"dial", 0x37, 2047},
-        },
+        .axes = vkb_hid_gladiator_axes,
     },
     {
         .name = "gunfighter",
         .product = 0x0127,
         .product_name = "VKB-Sim (C) Alex Oz 2023  VKBSim Space Gunfighter L  ",
         .naxes = 6,
-        .axes = {
-            {"x", 0x30, 4095}, {"y", 0x31, 4095}, {"rx", 0x33, 4095}, {"ry", 0x34, 4095},
-            {"z", 0x32, 2047}, {"slider", 0x36, 2047},
-        },
+        .axes = gunfighter_axes,
     },
 };
 #define NMODELS (int)(sizeof(models) / sizeof(models[0]))
@@ -105,51 +100,6 @@ static void sleep_until_ns(int64_t t) {
     }
 }
 
-static size_t put_item(uint8_t *d, size_t n, uint8_t tag, uint32_t value, int size) {
-    d[n++] = tag | (size == 4 ? 3 : size);
-    for (int i = 0; i < size; i++) d[n++] = (value >> (8 * i)) & 0xff;
-    return n;
-}
-
-// Report: [id][axes: u16 LE each][hat: low nibble, high nibble padding][128 button bits].
-static size_t build_descriptor(const struct model *m, uint8_t *d) {
-    size_t n = 0;
-    n = put_item(d, n, 0x04, 0x01, 1); // Usage Page (Generic Desktop)
-    n = put_item(d, n, 0x08, 0x04, 1); // Usage (Joystick)
-    n = put_item(d, n, 0xA0, 0x01, 1); // Collection (Application)
-    n = put_item(d, n, 0x84, REPORT_ID, 1); // Report ID
-    for (int i = 0; i < m->naxes; i++) {
-        n = put_item(d, n, 0x04, 0x01, 1);             // Usage Page (Generic Desktop)
-        n = put_item(d, n, 0x08, m->axes[i].usage, 1); // Usage
-        n = put_item(d, n, 0x14, 0, 1);                // Logical Minimum 0
-        n = put_item(d, n, 0x24, m->axes[i].max, 2);   // Logical Maximum
-        n = put_item(d, n, 0x74, 16, 1);               // Report Size 16
-        n = put_item(d, n, 0x94, 1, 1);                // Report Count 1
-        n = put_item(d, n, 0x80, 0x02, 1);             // Input (Data,Var,Abs)
-    }
-    n = put_item(d, n, 0x08, 0x39, 1);  // Usage (Hat switch)
-    n = put_item(d, n, 0x14, 0, 1);     // Logical Minimum 0
-    n = put_item(d, n, 0x24, 7, 2);     // Logical Maximum 7
-    n = put_item(d, n, 0x34, 0, 1);     // Physical Minimum 0
-    n = put_item(d, n, 0x44, 315, 2);   // Physical Maximum 315
-    n = put_item(d, n, 0x64, 0x14, 1);  // Unit (degrees)
-    n = put_item(d, n, 0x74, 4, 1);     // Report Size 4
-    n = put_item(d, n, 0x94, 1, 1);     // Report Count 1
-    n = put_item(d, n, 0x80, 0x42, 1);  // Input (Data,Var,Abs,Null)
-    n = put_item(d, n, 0x64, 0, 1);     // Unit (none)
-    n = put_item(d, n, 0x80, 0x01, 1);  // Input (Const): 4 bits padding, same size/count
-    n = put_item(d, n, 0x04, 0x09, 1);  // Usage Page (Button)
-    n = put_item(d, n, 0x18, 1, 1);     // Usage Minimum 1
-    n = put_item(d, n, 0x28, NBUTTONS, 2); // Usage Maximum 128
-    n = put_item(d, n, 0x14, 0, 1);     // Logical Minimum 0
-    n = put_item(d, n, 0x24, 1, 1);     // Logical Maximum 1
-    n = put_item(d, n, 0x74, 1, 1);     // Report Size 1
-    n = put_item(d, n, 0x94, NBUTTONS, 2); // Report Count 128
-    n = put_item(d, n, 0x80, 0x02, 1);  // Input (Data,Var,Abs)
-    d[n++] = 0xC0;                      // End Collection
-    return n;
-}
-
 static struct stick *find_stick(const char *id) {
     for (int i = 0; i < MAX_STICKS; i++)
         if (sticks[i].used && strcmp(sticks[i].id, id) == 0) return &sticks[i];
@@ -158,16 +108,7 @@ static struct stick *find_stick(const char *id) {
 
 // The stick's input report as it stands: report ID, axes, hat, 128 button bits.
 static size_t build_report(const struct stick *s, uint8_t *p) {
-    size_t n = 0;
-    p[n++] = REPORT_ID;
-    for (int i = 0; i < s->model->naxes; i++) {
-        p[n++] = s->axis[i] & 0xff;
-        p[n++] = s->axis[i] >> 8;
-    }
-    p[n++] = s->hat & 0x0f;
-    memcpy(p + n, s->buttons, sizeof s->buttons);
-    n += sizeof s->buttons;
-    return n;
+    return vkb_hid_report(s->model->naxes, s->axis, s->hat, s->buttons, p);
 }
 
 static int send_report(struct stick *s) {
@@ -332,7 +273,7 @@ static void cmd_create(char **w, int nw) {
     ev.type = UHID_CREATE2;
     snprintf((char *)ev.u.create2.name, sizeof ev.u.create2.name, "%s", name ? name : m->product_name);
     snprintf((char *)ev.u.create2.phys, sizeof ev.u.create2.phys, "%s", s->phys);
-    ev.u.create2.rd_size = build_descriptor(m, ev.u.create2.rd_data);
+    ev.u.create2.rd_size = vkb_hid_descriptor(m->axes, m->naxes, ev.u.create2.rd_data);
     ev.u.create2.bus = BUS_USB;
     ev.u.create2.vendor = 0x231d;
     ev.u.create2.product = m->product;

@@ -1,4 +1,5 @@
-// Owns one stick's hidraw descriptor while buttons above 80 are wanted from it.
+// Owns one stick's hidraw descriptor while buttons above 80 are wanted from it, or the
+// descriptor of a stream of input reports (`HIDReportStreamSource`).
 
 import Glibc
 import Logging
@@ -20,9 +21,23 @@ import VKBLoop
 ///
 /// Reports `.key` with vkb-bridge's hidraw codes (`VKBButton.hidrawCode`), only for the
 /// `wanted` buttons, only on a change.
-final class HidrawReader {
+///
+/// With `framing: .stream` it reads the same reports from a FIFO, pipe or file instead,
+/// where `read()` keeps no report boundaries: the reports are split by the lengths the
+/// descriptor declares, one `read()` per wake-up, as `StreamReader` reads input events. It
+/// then reports `.keyState` at open and `.ended` at end of file, as a device of its own.
+final class HidrawReader: DeviceReader {
+    /// How reports arrive.
+    enum Framing {
+        /// A hidraw node: one report per `read()`, whatever its length.
+        case node
+        /// A byte stream of whole reports back to back (the descriptor gives each length).
+        case stream
+    }
+
     private let path: String
-    private let wanted: [Int]
+    private let framing: Framing
+    private var wanted: [Int]
     private let loop: EpollLoop
     private let logger: Logger
     private let events: DeviceEventHandler
@@ -34,19 +49,25 @@ final class HidrawReader {
     private(set) var held = KeySet()
     private var stopped = false
     private var buffer = [UInt8](repeating: 0, count: 4096)
+    /// `.stream`: bytes of a partial report kept from the previous read.
+    private var have = 0
+    /// `.stream`: report ID (0 without IDs) → length in bytes, ID byte included.
+    private var lengths: [UInt8: Int] = [:]
 
     /// Reports read per wake-up, at most.
     static let batch = 64
 
     /// - Parameters:
     ///   - wanted: button numbers (81–128) to report.
-    ///   - descriptor: the report descriptor, when not to be asked of the node (tests).
+    ///   - descriptor: the report descriptor, when not to be asked of the node (streams,
+    ///     tests).
     init(
-        path: String, wanted: [Int], descriptor: HIDReportDescriptor? = nil, loop: EpollLoop, logger: Logger,
-        events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler
+        path: String, wanted: [Int], descriptor: HIDReportDescriptor? = nil, framing: Framing = .node,
+        loop: EpollLoop, logger: Logger, events: @escaping DeviceEventHandler, failed: @escaping DeviceFailureHandler
     ) {
         self.path = path
-        self.wanted = wanted.filter { VKBButton.hidrawCode(forButton: $0) != nil }.sorted()
+        self.framing = framing
+        self.wanted = Self.readableButtons(wanted)
         self.descriptor = descriptor
         self.loop = loop
         self.logger = logger
@@ -58,10 +79,23 @@ final class HidrawReader {
         close()
     }
 
+    /// Buttons this reader can report: 81–128, sorted.
+    private static func readableButtons(_ buttons: [Int]) -> [Int] {
+        buttons.filter { VKBButton.hidrawCode(forButton: $0) != nil }.sorted()
+    }
+
     func stop() {
         stopped = true
         failure.cancel()
         close()
+    }
+
+    /// A stream's bindings changed: its wanted buttons above 80 from now on, and a fresh
+    /// `.keyState`. (A stick's `EvdevReader` opens a new reader instead.)
+    func want(_ codes: KeySet) {
+        wanted = Self.readableButtons(codes.filter(KeyCode.isHidraw).codes.compactMap(VKBButton.button(forCode:)))
+        held = held.filter { code in wanted.contains { VKBButton.hidrawCode(forButton: $0) == code } }
+        if framing == .stream, !stopped { events(.keyState(held)) }
     }
 
     private func close() {
@@ -96,12 +130,46 @@ final class HidrawReader {
         if !missing.isEmpty {
             logger.warning("\(path): the stick's HID descriptor declares no button \(missing.map(String.init).joined(separator: ", ")); bindings on \(missing.count == 1 ? "it" : "them") never fire")
         }
+        if framing == .stream {
+            return openStream(descriptor)
+        }
         do {
-            try node?.watch(.readable) { [unowned self] ready in readable(ready) }
+            try node?.watch(.readable) { [unowned self] _ in readable() }
         } catch {
             return fail(.openFailed(path: path, errno: error.errno))
         }
         askForCurrentReports(descriptor)
+    }
+
+    /// A stream has no `HIDIOCGINPUT`: its buttons count as released until a report says
+    /// otherwise.
+    private func openStream(_ descriptor: HIDReportDescriptor) {
+        for report in descriptor.inputReports {
+            lengths[report.id ?? 0] = (descriptor.usesReportIDs ? 1 : 0) + (report.bits + 7) / 8
+        }
+        guard lengths.values.allSatisfy({ $0 > 0 && $0 <= buffer.count }) && !lengths.isEmpty else {
+            return fail(.descriptor(path: path, HIDDescriptorError(offset: 0, message: "no input report of 1 to \(buffer.count) bytes to split a stream by")))
+        }
+        do {
+            try node?.watch(.readable) { [unowned self] _ in readStream() }
+        } catch where error.errno == EPERM {
+            // A regular file: epoll refuses it, as it is always readable. Read it one
+            // batch per loop turn instead.
+            events(.keyState(held))
+            readFileBatch()
+            return
+        } catch {
+            return fail(.openFailed(path: path, errno: error.errno))
+        }
+        events(.keyState(held))
+    }
+
+    private func readFileBatch() {
+        loop.schedule(in: .zero) { [weak self] in
+            guard let self, !stopped, fd >= 0 else { return }
+            readStream()
+            if !stopped { readFileBatch() }
+        }
     }
 
     /// `HIDIOCGINPUT` for each input report that carries a wanted button; a device that
@@ -129,7 +197,7 @@ final class HidrawReader {
         }
     }
 
-    private func readable(_ ready: IOEvents) {
+    private func readable() {
         guard !stopped, let descriptor else { return }
         for _ in 0..<Self.batch {
             let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -145,6 +213,36 @@ final class HidrawReader {
             stopped = true
             return
         }
+    }
+
+    /// One read per wake-up, split into reports by their declared lengths; a partial
+    /// report waits for the next read. A writer flooding the stream cannot starve the loop.
+    private func readStream() {
+        guard !stopped, let descriptor else { return }
+        let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + have, $0.count - have) }
+        if got == 0 {
+            close()
+            stopped = true
+            events(.ended)
+            return
+        }
+        if got < 0 {
+            if errno == EAGAIN || errno == EINTR { return }
+            return fail(.openFailed(path: path, errno: errno))
+        }
+        have += got
+        var offset = 0
+        while offset < have, !stopped {
+            let id = descriptor.usesReportIDs ? buffer[offset] : 0
+            guard let length = lengths[id] else {
+                return fail(.stream(path: path, message: "report ID \(id) at byte \(offset) of a read is not an input report of the descriptor; the stream is out of step"))
+            }
+            guard have - offset >= length else { break }
+            apply(buffer[offset..<(offset + length)], with: descriptor)
+            offset += length
+        }
+        have -= offset
+        if have > 0, offset > 0 { buffer.withUnsafeMutableBytes { _ = memmove($0.baseAddress!, $0.baseAddress! + offset, have) } }
     }
 
     /// Updates `held`; reports each change unless `reporting` is false (the state at
@@ -196,6 +294,8 @@ public enum HidrawError: Error, Equatable, CustomStringConvertible {
     case permissionDenied(path: String)
     case openFailed(path: String, errno: Int32)
     case descriptor(path: String, HIDDescriptorError)
+    /// A report stream (`HIDReportStreamSource`) that cannot be split into reports.
+    case stream(path: String, message: String)
 
     public var description: String {
         switch self {
@@ -207,6 +307,8 @@ public enum HidrawError: Error, Equatable, CustomStringConvertible {
             return "cannot read \(path): \(SystemCallError.message(errno))"
         case .descriptor(let path, let error):
             return "\(path): cannot use the stick's report descriptor (\(error))"
+        case .stream(let path, let message):
+            return "\(path): \(message)"
         }
     }
 }
