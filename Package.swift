@@ -49,14 +49,9 @@ let package = Package(
         // The mapper and the wire codec are pure: no C library, no I/O.
         .target(name: "VKBShift", dependencies: ["VKBCore"], swiftSettings: strict),
         .target(name: "VKBWire", dependencies: ["VKBCore"], swiftSettings: strict),
-        .target(
-            name: "VKBSender",
-            dependencies: [
-                "VKBCore", "VKBWire", "VKBLoop", "CLinux",
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ],
-            swiftSettings: strict
-        ),
+        .target(name: "VKBSocket", dependencies: ["VKBCore", "VKBLoop", "CLinux"], swiftSettings: strict),
+        .target(name: "VKBSender", dependencies: ["VKBCore", "VKBWire", "VKBLoop", "VKBSocket"], swiftSettings: strict),
+        .target(name: "VKBProbe", dependencies: ["VKBCore", "VKBWire", "VKBLoop", "VKBSocket", "VKBSender", "CLinux"], swiftSettings: strict),
         .target(
             name: "VKBDaemon",
             dependencies: [
@@ -83,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "vkb-bridge",
             dependencies: [
-                "VKBCore", "VKBDaemon", "VKBDemo", "VKBSender", "VKBShift", "VKBInput", "VKBWire",
+                "VKBCore", "VKBDaemon", "VKBDemo", "VKBProbe", "VKBSender", "VKBShift", "VKBInput", "VKBWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -123,10 +118,17 @@ let package = Package(
         ),
         .testTarget(name: "VKBShiftTests", dependencies: ["VKBCore", "VKBShift"], swiftSettings: strict),
         .testTarget(name: "VKBWireTests", dependencies: ["VKBCore", "VKBWire"], swiftSettings: strict),
+        .testTarget(name: "VKBSocketTests", dependencies: ["VKBCore", "VKBLoop", "VKBSocket", "VKBTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "VKBSenderTests",
-            dependencies: ["VKBCore", "VKBLoop", "VKBSender", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: [
+                "VKBCore", "VKBLoop", "VKBSender", "VKBSocket", "VKBTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VKBProbeTests", dependencies: ["VKBCore", "VKBProbe", "VKBSender", "VKBTestSupport", "VKBWire"], swiftSettings: strict
         ),
         .target(name: "VKBTestSupport", path: "Tests/VKBTestSupport", swiftSettings: strict),
         .testTarget(

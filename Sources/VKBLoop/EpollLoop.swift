@@ -26,6 +26,12 @@ public final class EpollLoop {
         fileprivate let id: UInt64
     }
 
+    private struct Slot {
+        var generation: UInt32 = 0
+        var fd: Int32 = -1
+        var handler: Handler?
+    }
+
     private struct Scheduled {
         var deadline: UInt64
         var id: UInt64
@@ -36,9 +42,12 @@ public final class EpollLoop {
     public let handle: LoopHandle
     private let epollFD: Int32
     private let timerFD: Int32
-    private var handlers: [UInt64: (fd: Int32, handler: Handler)] = [:]
-    /// Tokens 0 and 1 are the timerfd and the handle's eventfd.
-    private var nextToken: UInt64 = 2
+    /// Registered descriptors by slot; a registration's token is its slot's generation
+    /// (≥ 1) in the high 32 bits and the slot in the low ones, so a wake-up finds its
+    /// handler by index, with no hashing, and a stale token finds nothing.
+    private var slots: [Slot] = []
+    /// Slots free for reuse.
+    private var freeSlots: [Int] = []
     private var nextTimerID: UInt64 = 1
     /// Pending deadlines, earliest first (a handful at a time: a sorted array beats a heap).
     private var timers: [Scheduled] = []
@@ -46,6 +55,7 @@ public final class EpollLoop {
     private var armedDeadline: UInt64 = 0
     private var stopRequested = false
 
+    /// The timerfd's and the handle's eventfd's tokens: below every slot token.
     private static let timerToken: UInt64 = 0
     private static let wakeToken: UInt64 = 1
 
@@ -91,28 +101,47 @@ public final class EpollLoop {
     /// Watches `fd` for `events` (errors and hang-ups always, level-triggered). The caller
     /// keeps owning `fd` and deregisters before closing it.
     public func register(_ fd: Int32, events: IOEvents, handler: @escaping Handler) throws(SystemCallError) -> Registration {
-        let token = nextToken
-        nextToken += 1
-        try add(fd, events: events.rawValue, token: token)
-        handlers[token] = (fd, handler)
+        let index = freeSlots.popLast() ?? slots.count
+        if index == slots.count { slots.append(Slot()) }
+        let generation = slots[index].generation &+ 1 == 0 ? 1 : slots[index].generation &+ 1
+        let token = UInt64(generation) << 32 | UInt64(index)
+        do {
+            try add(fd, events: events.rawValue, token: token)
+        } catch {
+            freeSlots.append(index)
+            throw error
+        }
+        slots[index] = Slot(generation: generation, fd: fd, handler: handler)
         return Registration(token: token)
+    }
+
+    /// The slot `token` names, while its registration lasts.
+    private func slot(_ token: UInt64) -> Int? {
+        let index = Int(truncatingIfNeeded: token & 0xFFFF_FFFF)
+        guard index < slots.count, slots[index].handler != nil, UInt64(slots[index].generation) == token >> 32 else {
+            return nil
+        }
+        return index
     }
 
     /// Changes what a registered descriptor is watched for.
     public func modify(_ registration: Registration, events: IOEvents) {
-        guard let entry = handlers[registration.token] else { return }
+        guard let index = slot(registration.token) else { return }
         var event = epoll_event()
         event.events = events.rawValue
         event.data.u64 = registration.token
         // Fails only for a descriptor closed behind the loop's back: a bug, but not one
         // worth taking the daemon down for; its handler sees EPOLLHUP/ERR or nothing.
-        _ = epoll_ctl(epollFD, EPOLL_CTL_MOD, entry.fd, &event)
+        _ = epoll_ctl(epollFD, EPOLL_CTL_MOD, slots[index].fd, &event)
     }
 
     /// Stops watching; a pending event for it in the current batch is not delivered.
     public func deregister(_ registration: Registration) {
-        guard let entry = handlers.removeValue(forKey: registration.token) else { return }
-        _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, entry.fd, nil)
+        guard let index = slot(registration.token) else { return }
+        _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, slots[index].fd, nil)
+        slots[index].handler = nil
+        slots[index].fd = -1
+        freeSlots.append(index)
     }
 
     private func add(_ fd: Int32, events: UInt32, token: UInt64) throws(SystemCallError) {
@@ -202,7 +231,10 @@ public final class EpollLoop {
                 switch token {
                 case Self.timerToken: fireDueTimers()
                 case Self.wakeToken: runPostedJobs()
-                default: handlers[token]?.handler(IOEvents(rawValue: events[i].events))
+                default:
+                    if let index = slot(token), let handler = slots[index].handler {
+                        handler(IOEvents(rawValue: events[i].events))
+                    }
                 }
             }
         }
@@ -214,8 +246,9 @@ public final class EpollLoop {
     public func close() {
         precondition(inLoopThread, "EpollLoop.close on a thread that does not own the loop")
         for job in handle.close() { job(self) }
-        for entry in handlers.values { _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, entry.fd, nil) }
-        handlers.removeAll()
+        for slot in slots where slot.handler != nil { _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, slot.fd, nil) }
+        slots.removeAll()
+        freeSlots.removeAll()
         timers.removeAll()
         rearm()
     }

@@ -4,6 +4,8 @@ import CLinux
 import Glibc
 import VKBCore
 import VKBLoop
+import VKBSender
+import VKBSocket
 import VKBWire
 
 /// Checks that a VKB-Link server is reachable: resolves and connects the way the sender

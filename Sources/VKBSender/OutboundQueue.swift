@@ -1,4 +1,5 @@
 import VKBCore
+import VKBSocket
 
 /// The sender's one outbound queue: states waiting for the socket, oldest first, and the
 /// unsent tail of a packet the socket took only in part. Pure: the socket comes in as a

@@ -5,6 +5,7 @@ import CLinux
 import Glibc
 import VKBCore
 import VKBLoop
+import VKBSocket
 import VKBWire
 
 /// Delivers shift states to a VKB-Link server over TCP, on the daemon's loop, and keeps

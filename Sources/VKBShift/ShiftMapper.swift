@@ -9,21 +9,23 @@ public struct ShiftMapper: Sendable {
     public typealias DeviceHandle = Int
 
     public let bindings: [Binding]
-    /// Binding indices by key code; empty for codes no binding names.
-    private let bindingsByCode: [UInt16: [Int]]
+    /// Binding indices by key code (the array's index, below `KeyCode.limit`); empty for
+    /// codes no binding names. An array, not a dictionary: no hashing per event.
+    private let bindingsByCode: [[Int]]
     /// Per binding: how many attached devices hold its button down.
     private var holders: [Int]
     /// Per binding: the toggle's current value.
     private var toggled: [Bool]
-    /// Per device: its rule id and which bindings (by index) it holds down.
-    private var devices: [DeviceHandle: (label: String?, held: Set<Int>)] = [:]
+    /// Per device: its rule id and, per binding, whether it holds the button down.
+    private var devices: [DeviceHandle: Device] = [:]
+    private typealias Device = (label: String?, held: [Bool])
 
     public private(set) var state = ShiftState.clear
 
     public init(bindings: [Binding]) {
         self.bindings = bindings
-        var byCode: [UInt16: [Int]] = [:]
-        for (i, b) in bindings.enumerated() { byCode[b.code, default: []].append(i) }
+        var byCode = [[Int]](repeating: [], count: KeyCode.limit)
+        for (i, b) in bindings.enumerated() where Int(b.code) < KeyCode.limit { byCode[Int(b.code)].append(i) }
         bindingsByCode = byCode
         holders = Array(repeating: 0, count: bindings.count)
         toggled = Array(repeating: false, count: bindings.count)
@@ -41,15 +43,12 @@ public struct ShiftMapper: Sendable {
         }
         // Attach with nothing held, then apply the held keys without flipping
         // carried-over toggles: a button held across a reload is not a new press.
-        for device in devices { next.devices[device.handle] = (device.label, []) }
+        for device in devices { next.devices[device.handle] = (device.label, next.holders.map { _ in false }) }
         for device in devices {
-            for (code, indices) in next.bindingsByCode where device.keys.contains(code) {
-                for i in indices {
-                    let binding = next.bindings[i]
-                    if let wanted = binding.device, wanted != device.label { continue }
-                    next.devices[device.handle]?.held.insert(i)
-                    next.holders[i] += 1
-                }
+            for (i, binding) in newBindings.enumerated() where device.keys.contains(binding.code) {
+                if let wanted = binding.device, wanted != device.label { continue }
+                next.devices[device.handle]?.held[i] = true
+                next.holders[i] += 1
             }
         }
         next.recompute()
@@ -58,14 +57,14 @@ public struct ShiftMapper: Sendable {
 
     /// Adds a device with the label of the `[[device]]` rule it matched.
     public mutating func attach(_ handle: DeviceHandle, label: String?) {
-        devices[handle] = (label, [])
+        devices[handle] = (label, holders.map { _ in false })
     }
 
     /// Removes a device: every button it held is released. Returns the new state.
     @discardableResult
     public mutating func detach(_ handle: DeviceHandle) -> ShiftState {
         guard let device = devices.removeValue(forKey: handle) else { return state }
-        for i in device.held { holders[i] -= 1 }
+        for (i, held) in device.held.enumerated() where held { holders[i] -= 1 }
         recompute()
         return state
     }
@@ -75,16 +74,13 @@ public struct ShiftMapper: Sendable {
     /// Applies one source event from an attached device. Returns the new state.
     @discardableResult
     public mutating func apply(_ event: DeviceSourceEvent, from handle: DeviceHandle) -> ShiftState {
-        guard devices[handle] != nil else { return state }
+        guard let device = devices.index(forKey: handle) else { return state }
         switch event {
         case .key(let code, let pressed):
-            guard let indices = bindingsByCode[code] else { return state }
-            for i in indices { set(binding: i, pressed: pressed, on: handle) }
+            guard Int(code) < KeyCode.limit, !bindingsByCode[Int(code)].isEmpty else { return state }
+            for i in bindingsByCode[Int(code)] { set(binding: i, pressed: pressed, on: device) }
         case .keyState(let keys):
-            for (code, indices) in bindingsByCode {
-                let pressed = keys.contains(code)
-                for i in indices { set(binding: i, pressed: pressed, on: handle) }
-            }
+            for (i, binding) in bindings.enumerated() { set(binding: i, pressed: keys.contains(binding.code), on: device) }
         case .ended:
             return state
         }
@@ -92,21 +88,19 @@ public struct ShiftMapper: Sendable {
         return state
     }
 
-    private mutating func set(binding i: Int, pressed: Bool, on handle: DeviceHandle) {
+    /// `device`: the device's index in `devices`, which stays valid while no device is
+    /// added or removed; its flags are changed in place (a copy would copy the array).
+    private mutating func set(binding i: Int, pressed: Bool, on device: Dictionary<DeviceHandle, Device>.Index) {
         let binding = bindings[i]
-        guard var device = devices[handle] else { return }
-        if let wanted = binding.device, wanted != device.label { return }
-        let wasPressed = device.held.contains(i)
-        guard wasPressed != pressed else { return }
+        if let wanted = binding.device, wanted != devices.values[device].label { return }
+        guard devices.values[device].held[i] != pressed else { return }
+        devices.values[device].held[i] = pressed
         if pressed {
-            device.held.insert(i)
             holders[i] += 1
             if binding.mode == .toggle { toggled[i].toggle() }
         } else {
-            device.held.remove(i)
             holders[i] -= 1
         }
-        devices[handle] = device
     }
 
     private mutating func recompute() {

@@ -9,12 +9,12 @@ import VKBLoop
 /// turn with a non-blocking connect, all within one timeout. Completes once, on the loop,
 /// with the connected socket (options set, not registered with the loop) or the reason
 /// for the failure; never after `cancel()`.
-final class ConnectAttempt {
-    typealias Completion = (Result<TCPSocket, Failure>) -> Void
+package final class ConnectAttempt {
+    package typealias Completion = (Result<TCPSocket, Failure>) -> Void
 
     /// Why the attempt failed, as the log says it.
-    struct Failure: Error, Equatable {
-        var reason: String
+    package struct Failure: Error, Equatable {
+        package var reason: String
     }
 
     private let loop: EpollLoop
@@ -31,7 +31,7 @@ final class ConnectAttempt {
     private var lastFailure: String?
 
     /// `configure` sets the socket options before connecting. Nothing happens before `start()`.
-    init(
+    package init(
         host: String, port: Int, timeoutMilliseconds: Int, loop: EpollLoop,
         configure: @escaping (TCPSocket) throws(SystemCallError) -> Void,
         completion: @escaping Completion
@@ -46,7 +46,7 @@ final class ConnectAttempt {
 
     /// Starts; the completion may run before this returns (a numeric address that
     /// connects at once or fails at once).
-    func start() {
+    package func start() {
         let timeoutMilliseconds = self.timeoutMilliseconds
         timeout = loop.schedule(in: .milliseconds(timeoutMilliseconds)) { [self] in
             timeout = nil
@@ -67,7 +67,7 @@ final class ConnectAttempt {
     }
 
     /// Gives up: closes what is open; the completion is never called.
-    func cancel() {
+    package func cancel() {
         completion = nil
         release()
     }
@@ -150,5 +150,5 @@ final class ConnectAttempt {
     }
 
     /// The reason logged for a connection that reached its own port.
-    static let selfConnectReason = "nothing is listening (the connection reached its own port)"
+    package static let selfConnectReason = "nothing is listening (the connection reached its own port)"
 }

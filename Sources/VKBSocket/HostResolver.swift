@@ -7,17 +7,17 @@ import VKBLoop
 /// `getaddrinfo` on a thread of its own that ends with the lookup and posts the answer
 /// back to the loop. (No libdispatch: its workers call `setpriority()`, which the unit's
 /// `SystemCallFilter=~@resources` refuses.)
-enum HostResolver {
+package enum HostResolver {
     /// Why a host name did not resolve.
-    struct LookupError: Error, CustomStringConvertible {
-        var host: String
-        var code: Int32
-        var description: String { "cannot resolve \(host): \(String(cString: gai_strerror(code)))" }
+    package struct LookupError: Error, CustomStringConvertible {
+        package var host: String
+        package var code: Int32
+        package var description: String { "cannot resolve \(host): \(String(cString: gai_strerror(code)))" }
     }
 
     /// Calls `completion` on `loop` with the addresses in `getaddrinfo`'s preference order;
     /// at once for a numeric address, later for a name.
-    static func resolve(
+    package static func resolve(
         _ host: String, port: Int, on loop: EpollLoop,
         completion: @escaping (Result<[TCPAddress], LookupError>) -> Void
     ) {
@@ -44,7 +44,7 @@ enum HostResolver {
     }
 
     /// Blocking `getaddrinfo` for TCP addresses of `host`, in its preference order.
-    static func lookUp(_ host: String, port: Int) throws(LookupError) -> [TCPAddress] {
+    package static func lookUp(_ host: String, port: Int) throws(LookupError) -> [TCPAddress] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_protocol = Int32(IPPROTO_TCP)

@@ -1,19 +1,19 @@
 import Glibc
 
 /// An IPv4 or IPv6 socket address, as the kernel takes it.
-struct TCPAddress: Sendable, Equatable, CustomStringConvertible {
+package struct TCPAddress: Sendable, Equatable, CustomStringConvertible {
     private(set) var storage = sockaddr_storage()
     private(set) var length: socklen_t
 
-    var family: Int32 { Int32(storage.ss_family) }
+    package var family: Int32 { Int32(storage.ss_family) }
 
-    init(storage: sockaddr_storage, length: socklen_t) {
+    package init(storage: sockaddr_storage, length: socklen_t) {
         self.storage = storage
         self.length = length
     }
 
     /// A numeric IPv4 or IPv6 address; nil for a host name.
-    init?(numeric host: String, port: Int) {
+    package init?(numeric host: String, port: Int) {
         var v4 = sockaddr_in()
         if inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
             v4.sin_family = sa_family_t(AF_INET)
@@ -31,7 +31,7 @@ struct TCPAddress: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
-    init<Address>(copying address: Address) {
+    package init<Address>(copying address: Address) {
         length = socklen_t(MemoryLayout<Address>.size)
         withUnsafeMutableBytes(of: &storage) { raw in
             withUnsafeBytes(of: address) { raw.copyMemory(from: $0) }
@@ -39,13 +39,13 @@ struct TCPAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Runs `body` with the address as the kernel's `sockaddr`.
-    func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    package func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         withUnsafeBytes(of: storage) { raw in
             body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
         }
     }
 
-    var port: Int {
+    package var port: Int {
         withUnsafeBytes(of: storage) { raw in
             switch family {
             case AF_INET: Int(UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port))
@@ -56,7 +56,7 @@ struct TCPAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The address without the port: `127.0.0.1`, `::1`.
-    var host: String {
+    package var host: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         withUnsafeBytes(of: storage) { raw in
             switch family {
@@ -75,12 +75,12 @@ struct TCPAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `127.0.0.1:50995`, `[::1]:50995`.
-    var description: String {
+    package var description: String {
         family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     /// Same family, address and port (what a self-connection has on both ends).
-    static func == (a: TCPAddress, b: TCPAddress) -> Bool {
+    package static func == (a: TCPAddress, b: TCPAddress) -> Bool {
         a.family == b.family && a.port == b.port && a.host == b.host
     }
 }

@@ -8,18 +8,18 @@ import VKBLoop
 /// A non-blocking TCP client socket: the system calls the sender makes, with the
 /// results it acts on. Closed when freed (or by `close()`); whoever holds it registers
 /// and deregisters it with the loop.
-final class TCPSocket {
-    private(set) var fd: Int32
+package final class TCPSocket {
+    package private(set) var fd: Int32
 
     /// What a non-blocking call did.
-    enum Outcome: Equatable {
+    package enum Outcome: Equatable {
         case done(Int)
         case wouldBlock
         case failed(errno: Int32)
     }
 
     /// A new socket for `family`'s addresses.
-    init(family: Int32) throws(SystemCallError) {
+    package init(family: Int32) throws(SystemCallError) {
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         fd = socket(family, type, Int32(IPPROTO_TCP))
         guard fd >= 0 else { throw SystemCallError("socket", errno: errno) }
@@ -29,7 +29,7 @@ final class TCPSocket {
         close()
     }
 
-    func close() {
+    package func close() {
         guard fd >= 0 else { return }
         Glibc.close(fd)
         fd = -1
@@ -38,7 +38,7 @@ final class TCPSocket {
     // MARK: - Options
 
     /// Sets an `Int32` option; the error of the first that fails.
-    func set(_ level: Int32, _ name: Int32, _ value: Int) throws(SystemCallError) {
+    package func set(_ level: Int32, _ name: Int32, _ value: Int) throws(SystemCallError) {
         var v = Int32(clamping: value)
         guard setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
             throw SystemCallError("setsockopt(\(level), \(name))", errno: errno)
@@ -46,7 +46,7 @@ final class TCPSocket {
     }
 
     /// The pending error of a connect in progress or of a failed connection (`SO_ERROR`).
-    func pendingError() -> Int32 {
+    package func pendingError() -> Int32 {
         var value: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 else { return errno }
@@ -57,7 +57,7 @@ final class TCPSocket {
 
     /// Starts connecting: `.done(0)` when connected at once, `.wouldBlock` while in
     /// progress (wait for `EPOLLOUT`, then read `pendingError`).
-    func connect(to address: TCPAddress) -> Outcome {
+    package func connect(to address: TCPAddress) -> Outcome {
         while true {
             let rc = address.withSockAddr { Glibc.connect(fd, $0, $1) }
             if rc == 0 { return .done(0) }
@@ -69,8 +69,8 @@ final class TCPSocket {
         }
     }
 
-    var localAddress: TCPAddress? { address(getsockname) }
-    var remoteAddress: TCPAddress? { address(getpeername) }
+    package var localAddress: TCPAddress? { address(getsockname) }
+    package var remoteAddress: TCPAddress? { address(getpeername) }
 
     private func address(_ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32) -> TCPAddress? {
         var storage = sockaddr_storage()
@@ -86,7 +86,7 @@ final class TCPSocket {
     /// Linux's ephemeral range (32768–60999), so a bridge retrying while the server is down
     /// would sooner or later "connect", deliver into the void, and hold the port the
     /// restarting server needs.
-    var isSelfConnected: Bool {
+    package var isSelfConnected: Bool {
         guard let local = localAddress, let remote = remoteAddress else { return false }
         return local == remote
     }
@@ -94,7 +94,7 @@ final class TCPSocket {
     // MARK: - Data
 
     /// Writes what the kernel takes now; never raises SIGPIPE.
-    func write(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+    package func write(_ bytes: UnsafeRawBufferPointer) -> Outcome {
         while true {
             let n = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
             if n >= 0 { return .done(n) }
@@ -107,7 +107,7 @@ final class TCPSocket {
     }
 
     /// Reads into `buffer`: `.done(0)` is the peer's FIN.
-    func read(into buffer: UnsafeMutableRawBufferPointer) -> Outcome {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) -> Outcome {
         while true {
             let n = recv(fd, buffer.baseAddress, buffer.count, 0)
             if n >= 0 { return .done(n) }
@@ -121,7 +121,7 @@ final class TCPSocket {
 
     /// Drains what the peer sent, after the loop reported `events`: the bytes read, and why
     /// the connection is over if it is (a FIN, an RST or another error, a hang-up).
-    func drain(after events: IOEvents, using scratch: inout [UInt8]) -> (bytes: Int, closed: String?) {
+    package func drain(after events: IOEvents, using scratch: inout [UInt8]) -> (bytes: Int, closed: String?) {
         var total = 0
         while true {
             switch scratch.withUnsafeMutableBytes({ read(into: $0) }) {
@@ -143,7 +143,7 @@ final class TCPSocket {
 
     /// Bytes written and not yet acknowledged by the peer's kernel (`SIOCOUTQ`: sent or
     /// still queued); nil when the socket cannot say.
-    func unacknowledgedBytes() -> Int? {
+    package func unacknowledgedBytes() -> Int? {
         var queued: Int32 = 0
         guard ioctl(fd, UInt(SIOCOUTQ), &queued) == 0 else { return nil }
         return Int(queued)
@@ -152,7 +152,7 @@ final class TCPSocket {
 
 extension SystemCallError {
     /// How the sender reports an errno in its log lines: `connection refused`.
-    static func reason(_ code: Int32) -> String {
+    package static func reason(_ code: Int32) -> String {
         message(code).lowercased()
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import VKBCore
+import VKBProbe
 import VKBDaemon
 import VKBSender
 

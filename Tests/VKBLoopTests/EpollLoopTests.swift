@@ -69,6 +69,34 @@ import VKBCore
         #expect(received == [1, 2, 3])
     }
 
+    /// A registration's slot is reused by the next one: the old registration must not
+    /// reach (or remove) the new descriptor's handler.
+    @Test func aStaleRegistrationTouchesNothingAfterItsSlotIsReused() throws {
+        let loop = try EpollLoop()
+        let (a, b) = Self.pair()
+        let (c, d) = Self.pair()
+        defer { for fd in [a, b, c, d] { close(fd) } }
+        let first = try loop.register(a, events: .readable) { _ in Issue.record("the first handler ran after deregister") }
+        loop.deregister(first)
+        var got: [UInt8] = []
+        _ = try loop.register(c, events: .readable) { _ in
+            var byte: UInt8 = 0
+            if read(c, &byte, 1) == 1 { got.append(byte) }
+            if got.count == 2 { loop.stop() }
+        }
+        // Both calls name the freed slot with the old generation: no-ops.
+        loop.deregister(first)
+        loop.modify(first, events: [])
+        var one: UInt8 = 1
+        var two: UInt8 = 2
+        _ = write(b, &one, 1)
+        _ = write(d, &one, 1)
+        _ = write(d, &two, 1)
+        loop.schedule(in: .seconds(5)) { loop.stop() }
+        loop.run()
+        #expect(got == [1, 2])
+    }
+
     @Test func writableInterestCanBeAddedAndRemoved() throws {
         let loop = try EpollLoop()
         let (a, b) = Self.pair()

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+import VKBTestSupport
 import VKBCore
 
 @testable import VKBSender
@@ -29,7 +30,7 @@ import VKBCore
 
     @Test func aWaitForDeliveryEndsWhenTheSenderStops() async throws {
         // Nobody listens: nothing is ever delivered.
-        let port = try SelfConnectTests.freePort()
+        let port = LoopbackPort.free()
         let sender = try LoopSender(configuration: .init(port: port))
         sender.start()
         sender.submit(ShiftState(shift: 1))

@@ -1,19 +1,12 @@
 import Glibc
 import Testing
+import VKBTestSupport
 
-@testable import VKBSender
+@testable import VKBSocket
 
 /// A loopback connect to a port nobody listens on can reach itself (TCP simultaneous
 /// open); VKB-Link's port is in the ephemeral range, so the sender must see it.
 @Suite struct SelfConnectTests {
-    /// A free loopback port: bound once, then released.
-    static func freePort() throws -> Int {
-        let socket = try TCPSocket(family: AF_INET)
-        let any = try #require(TCPAddress(numeric: "127.0.0.1", port: 0))
-        try #require(any.withSockAddr { bind(socket.fd, $0, $1) } == 0)
-        return try #require(socket.localAddress).port
-    }
-
     /// Waits (bounded) for a non-blocking connect to finish; its `SO_ERROR`.
     static func finishConnect(_ socket: TCPSocket, to address: TCPAddress) throws -> Int32 {
         if case .failed(let code) = socket.connect(to: address) { return code }
@@ -23,7 +16,7 @@ import Testing
     }
 
     @Test func aConnectionToItsOwnPortIsRecognised() throws {
-        let port = try Self.freePort()
+        let port = LoopbackPort.free()
         let address = try #require(TCPAddress(numeric: "127.0.0.1", port: port))
         // Binding the source port to the destination forces the simultaneous open that
         // an unbound retry hits by chance.

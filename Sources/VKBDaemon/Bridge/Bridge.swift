@@ -13,14 +13,18 @@ import VKBShift
 /// it was computed. Use it on the loop's thread only.
 public final class Bridge {
     /// Something attached or detached, or a key changed: for `monitor` and the status line.
+    ///
+    /// The rare cases are `indirect` (boxed): a device description or a key bitmap is
+    /// hundreds of bytes, and every observation of the frequent `.key` would otherwise be
+    /// that large, copied at each hand-over.
     public enum Observation: Sendable {
-        case attached(handle: Int, device: DeviceDescription, label: String?)
-        case ignored(device: DeviceDescription)
+        indirect case attached(handle: Int, device: DeviceDescription, label: String?)
+        indirect case ignored(device: DeviceDescription)
         /// The device's reader has stopped and closed its descriptors.
-        case detached(handle: Int, device: DeviceDescription, cause: DetachCause)
+        indirect case detached(handle: Int, device: DeviceDescription, cause: DetachCause)
         case key(handle: Int, label: String?, code: UInt16, pressed: Bool, state: ShiftState)
-        case keyState(handle: Int, label: String?, keys: KeySet, state: ShiftState)
-        case ended(handle: Int, device: DeviceDescription)
+        indirect case keyState(handle: Int, label: String?, keys: KeySet, state: ShiftState)
+        indirect case ended(handle: Int, device: DeviceDescription)
         /// The watcher reported every device present at start.
         case enumerated
     }
@@ -222,27 +226,27 @@ public final class Bridge {
     }
 
     private func handle(_ event: DeviceSourceEvent, from handle: Int) {
-        guard devices[handle] != nil else { return }
-        let label = devices[handle]!.label
+        // One look-up, then the stored device is changed in place: copying `Attached`
+        // out and back would copy its key bitmap on every event.
+        guard let index = devices.index(forKey: handle) else { return }
+        let label = devices.values[index].label
         let before = mapper.state
-        // Mutate the stored key set in place: copying `Attached` out and back would
-        // copy the key bitmap on every event.
         switch event {
         case .key(let code, let pressed):
-            devices[handle]!.keys.set(code, pressed)
+            devices.values[index].keys.set(code, pressed)
             let after = mapper.apply(event, from: handle)
             if after != before { deliver(after) }
             observe(.key(handle: handle, label: label, code: code, pressed: pressed, state: after))
         case .keyState(let keys):
-            devices[handle]!.keys = keys
-            devices[handle]!.opened = true
+            devices.values[index].keys = keys
+            devices.values[index].opened = true
             let after = mapper.apply(event, from: handle)
             if after != before { deliver(after) }
             observe(.keyState(handle: handle, label: label, keys: keys, state: after))
         case .ended:
-            devices[handle]!.ended = true
-            devices[handle]!.opened = true
-            observe(.ended(handle: handle, device: devices[handle]!.source.device))
+            devices.values[index].ended = true
+            devices.values[index].opened = true
+            observe(.ended(handle: handle, device: devices.values[index].source.device))
         }
     }
 }
