@@ -65,7 +65,7 @@ struct MonitorCommand: ParsableCommand {
         // The daemon's lifecycle without a sender: SIGINT/SIGTERM stop, SIGHUP re-reads
         // --config, SIGUSR1 prints the descriptor count.
         let service = BridgeService(
-            configuration: configuration, configPath: config, watcher: watcher, sending: false,
+            configuration: configuration, configPath: config, configChecker: .thisProgram, watcher: watcher, sending: false,
             logger: logger, observe: monitor.observe, onUserSignal: monitor.printFileDescriptors)
         do {
             try service.run(signals: signals)

@@ -22,10 +22,18 @@ private func writeLine(_ message: String, to fd: Int32) {
 import ArgumentParser
 import VKBDaemon
 
-/// Loads a config, or prints every error with file:line and exits 2.
+/// Loads a config, or prints every error with file:line and exits 2. A child process
+/// parses it first (`ConfigurationChecker`): a file that crashes the TOML parser is
+/// refused like any other bad file. `path` "-" reads standard input.
 func loadConfigurationOrExit(_ path: String) throws -> BridgeConfiguration {
+    let name = path == "-" ? "(stdin)" : path
     do {
-        return try ConfigurationLoader.load(path: path)
+        let bytes = try ConfigurationLoader.bytes(atPath: path == "-" ? "/dev/stdin" : path)
+        let loaded = try ConfigurationChecker.thisProgram.load(bytes, file: name)
+        if let unchecked = loaded.unchecked {
+            printError("warning: \(name): parsed without the check in a child process (\(unchecked))")
+        }
+        return loaded.configuration
     } catch {
         printError(error.description)
         throw ExitCode(2)

@@ -47,6 +47,7 @@ struct RunCommand: ParsableCommand {
         let service = BridgeService(
             configuration: configuration,
             configPath: config,
+            configChecker: .thisProgram,
             watcher: watcher,
             completion: exitWhenDelivered ? .whenDelivered(timeoutSeconds: timeout) : .never,
             logger: logger

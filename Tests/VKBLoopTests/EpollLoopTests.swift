@@ -94,6 +94,7 @@ import VKBCore
         _ = write(d, &two, 1)
         loop.schedule(in: .seconds(5)) { loop.stop() }
         loop.run()
+        loop.close()  // its handlers hold the loop
         #expect(got == [1, 2])
     }
 

@@ -10,15 +10,19 @@ public enum ConfigurationLoader {
     /// The largest config file read (a real one is a few KB).
     public static let maxFileBytes = 1 << 20
 
-    /// Loads and validates the file at `path`.
+    /// Loads and validates the file at `path` in this process (`ConfigurationChecker`
+    /// parses it in a child first).
     public static func load(path: String) throws(ConfigurationError) -> BridgeConfiguration {
-        let bytes: [UInt8]
+        try parse(try text(of: try bytes(atPath: path), file: path), file: path)
+    }
+
+    /// The file's bytes, at most `maxFileBytes`.
+    public static func bytes(atPath path: String) throws(ConfigurationError) -> [UInt8] {
         do {
-            bytes = try FileContents.bytes(atPath: path, atMost: maxFileBytes)
+            return try FileContents.bytes(atPath: path, atMost: maxFileBytes)
         } catch {
             throw ConfigurationError([.init(file: path, line: nil, message: "cannot read the config: \(error)")])
         }
-        return try parse(try text(of: bytes, file: path), file: path)
     }
 
     /// A config file's bytes as text: UTF-8, a leading BOM allowed (Notepad writes one),

@@ -39,6 +39,8 @@ public final class BridgeService: Sendable {
 
     let configuration: BridgeConfiguration
     let configPath: String?
+    /// Parses a reloaded config in a child first; nil parses it in this process only.
+    let configChecker: ConfigurationChecker?
     let watcher: any DeviceWatcher
     let completion: Completion
     let sending: Bool
@@ -50,6 +52,8 @@ public final class BridgeService: Sendable {
 
     /// - Parameters:
     ///   - configPath: re-read on SIGHUP; nil disables reload.
+    ///   - configChecker: parses the re-read file in a child process first (`run`, `monitor`:
+    ///     `.thisProgram`), so a file that crashes the TOML parser is refused, not fatal.
     ///   - observe: extra observer of bridge events (e.g. `monitor`'s printer), on the loop.
     ///   - sending: false for `monitor`: no sender, nothing leaves the machine.
     ///   - observeSender: extra observer of the sender's events (e.g. `demo`'s timeline).
@@ -57,6 +61,7 @@ public final class BridgeService: Sendable {
     public init(
         configuration: BridgeConfiguration,
         configPath: String?,
+        configChecker: ConfigurationChecker? = nil,
         watcher: any DeviceWatcher,
         completion: Completion = .never,
         sending: Bool = true,
@@ -67,6 +72,7 @@ public final class BridgeService: Sendable {
     ) {
         self.configuration = configuration
         self.configPath = configPath
+        self.configChecker = configChecker
         self.watcher = watcher
         self.completion = completion
         self.sending = sending

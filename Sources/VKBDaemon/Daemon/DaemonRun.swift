@@ -228,8 +228,14 @@ final class DaemonRun {
         let handle = loop.handle
         let this = LoopBound(self, loop: loop)
         do {
+            let checker = service.configChecker
             _ = try BlockingThread {
-                let result = Result { () throws(ConfigurationError) in try ConfigurationLoader.load(path: configPath) }
+                let result = Result { () throws(ConfigurationError) in
+                    // A child parses the file first when there is a checker: a file that
+                    // crashes the TOML parser must not take the running daemon with it.
+                    if let checker { return try checker.load(path: configPath) }
+                    return ConfigurationChecker.Loaded(configuration: try ConfigurationLoader.load(path: configPath))
+                }
                 handle.execute { _ in this.value.apply(result) }
             }
         } catch {
@@ -237,11 +243,15 @@ final class DaemonRun {
         }
     }
 
-    private func apply(_ result: Result<BridgeConfiguration, ConfigurationError>) {
+    private func apply(_ result: Result<ConfigurationChecker.Loaded, ConfigurationError>) {
         reloading = false
         guard phase != .stopping else { return }
         switch result {
-        case .success(let new):
+        case .success(let loaded):
+            if let unchecked = loaded.unchecked {
+                logger.warning("\(service.configPath ?? "config"): parsed without the check in a child process (\(unchecked))")
+            }
+            let new = loaded.configuration
             let old = configuration
             configuration = new
             bridge.reconfigure(new)

@@ -36,6 +36,9 @@ wait_until() {
 prop() { timeout 30 systemctl show -p "$1" --value vkb-bridge.service; }
 journal() { journalctl -q -o cat -u vkb-bridge.service --no-pager; }
 count_lines() { journal | grep -c -- "$1"; }
+# For wait_until, which runs its command again and again (a "$(count_lines …)" in its
+# arguments would be counted once, before the wait).
+reloaded_at_least() { [ "$(count_lines "config reloaded")" -ge "$1" ]; }
 
 # The config of these checks: shift1 ← button 1, subshift1 ← button 17 (both hold);
 # with "reloaded" also subshift2 ← button 56.
@@ -157,7 +160,7 @@ press_expect "... and press 56 again (1/2)" 56 1 1/2
 expect "still the same MainPID" "$PID" "$(prop MainPID)"
 write_config reloaded
 timeout 30 systemctl reload vkb-bridge.service
-wait_until 10 test "$(count_lines "config reloaded")" -ge $((reloads + 2)) || fail "the good config was not reloaded"
+wait_until 10 reloaded_at_least $((reloads + 2)) || fail "the good config was not reloaded: $(journal | tail -n 3)"
 
 section "buttons above 80 under the sandbox"
 # Button 97 is read from the stick's hidraw node, by the dynamic user, through the shipped
@@ -165,7 +168,7 @@ section "buttons above 80 under the sandbox"
 for node in /dev/hidraw*; do note "$node: $(stat -c '%G %a' "$node")"; done
 printf '\n[[binding]]\nbit = "subshift3"\nbutton = 97\n' >>"$CONFIG"
 timeout 30 systemctl reload vkb-bridge.service
-wait_until 10 test "$(count_lines "config reloaded")" -ge $((reloads + 3)) || fail "the config with button 97 was not reloaded"
+wait_until 10 reloaded_at_least $((reloads + 3)) || fail "the config with button 97 was not reloaded: $(journal | tail -n 3)"
 press_expect "button 97 (hidraw) reaches the sink from the sandboxed service (1/6)" 97 1 1/6
 press_expect "... and its release (1/2)" 97 0 1/2
 expect "the journal names the node it reads button 97 from" 1 "$(count_lines 'reading buttons 97 from /dev/hidraw')"
