@@ -246,9 +246,13 @@ public final class EpollLoop {
     public func close() {
         precondition(inLoopThread, "EpollLoop.close on a thread that does not own the loop")
         for job in handle.close() { job(self) }
-        for slot in slots where slot.handler != nil { _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, slot.fd, nil) }
-        slots.removeAll()
-        freeSlots.removeAll()
+        // Slots keep their generations: a registration from before cannot name a later one.
+        for index in slots.indices where slots[index].handler != nil {
+            _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, slots[index].fd, nil)
+            slots[index].handler = nil
+            slots[index].fd = -1
+            freeSlots.append(index)
+        }
         timers.removeAll()
         rearm()
     }

@@ -28,6 +28,25 @@ public final class LoopDescriptor {
         registration = try loop.register(fd, events: events, handler: handler)
     }
 
+    /// Calls `handler` whenever the descriptor is readable — or, for a regular file, which
+    /// epoll refuses because it is always readable, once per loop turn until the
+    /// descriptor is closed, so a long file cannot starve the loop either.
+    public func watchReadable(_ handler: @escaping () -> Void) throws(SystemCallError) {
+        do {
+            try watch(.readable) { _ in handler() }
+        } catch where error.errno == EPERM {
+            readEachTurn(handler)
+        }
+    }
+
+    private func readEachTurn(_ handler: @escaping () -> Void) {
+        loop.schedule(in: .zero) { [weak self] in
+            guard let self, fd >= 0 else { return }
+            handler()
+            readEachTurn(handler)
+        }
+    }
+
     /// Stops watching and closes; idempotent.
     public func close() {
         if let registration { loop.deregister(registration) }

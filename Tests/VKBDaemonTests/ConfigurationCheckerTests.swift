@@ -19,8 +19,14 @@ import Testing
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("vkb-checker-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             path = directory.appendingPathComponent("child").path
-            try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
-            chmod(path, 0o755)
+            let source = directory.appendingPathComponent("child.txt").path
+            try "#!/bin/sh\n\(body)\n".write(toFile: source, atomically: false, encoding: .utf8)
+            // The executable is written by another process: a descriptor open for writing
+            // in this one could be inherited by a child another test forks meanwhile, and
+            // exec would then fail with ETXTBSY.
+            let install = try Process.run(URL(fileURLWithPath: "/usr/bin/install"), arguments: ["-m", "755", source, path])
+            install.waitUntilExit()
+            try #require(install.terminationStatus == 0)
         }
 
         func remove() { try? FileManager.default.removeItem(at: directory) }

@@ -4,9 +4,22 @@ import Glibc
 public enum LoopbackPort {
     /// A port nobody listens on: bound once on 127.0.0.1, then released.
     public static func free() -> Int {
+        let (fd, port) = bound()
+        close(fd)
+        return port
+    }
+
+    /// A socket listening on 127.0.0.1 at a free port; the caller closes it.
+    public static func listener() -> (fd: Int32, port: Int) {
+        let (fd, port) = bound()
+        precondition(listen(fd, 4) == 0, "listen: \(errno)")
+        return (fd, port)
+    }
+
+    /// A TCP socket bound to 127.0.0.1, port chosen by the kernel.
+    private static func bound() -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         precondition(fd >= 0, "socket: \(errno)")
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = in_addr_t(UInt32(0x7F00_0001).bigEndian)
@@ -17,6 +30,6 @@ public enum LoopbackPort {
             }
         }
         precondition(bound, "bind: \(errno)")
-        return Int(UInt16(bigEndian: address.sin_port))
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 }

@@ -151,25 +151,11 @@ final class HidrawReader: DeviceReader {
             return fail(.descriptor(path: path, HIDDescriptorError(offset: 0, message: "no input report of 1 to \(buffer.count) bytes to split a stream by")))
         }
         do {
-            try node?.watch(.readable) { [unowned self] _ in readStream() }
-        } catch where error.errno == EPERM {
-            // A regular file: epoll refuses it, as it is always readable. Read it one
-            // batch per loop turn instead.
-            events(.keyState(held))
-            readFileBatch()
-            return
+            try node?.watchReadable { [unowned self] in readStream() }
         } catch {
             return fail(.openFailed(path: path, errno: error.errno))
         }
         events(.keyState(held))
-    }
-
-    private func readFileBatch() {
-        loop.schedule(in: .zero) { [weak self] in
-            guard let self, !stopped, fd >= 0 else { return }
-            readStream()
-            if !stopped { readFileBatch() }
-        }
     }
 
     /// `HIDIOCGINPUT` for each input report that carries a wanted button; a device that

@@ -98,25 +98,11 @@ final class StreamReader: DeviceReader {
         guard opened >= 0 else { return fail(.systemCall(path: path, call: "open", errno: errno)) }
         node = LoopDescriptor(owning: opened, on: loop)
         do {
-            try node?.watch(.readable) { [unowned self] _ in readable() }
-        } catch where error.errno == EPERM {
-            // A regular file: epoll refuses it, as it is always readable. Read it one
-            // batch per loop turn instead.
-            events(.keyState(KeySet()))
-            readFileBatch()
-            return
+            try node?.watchReadable { [unowned self] in readable() }
         } catch {
             return fail(.systemCall(path: path, call: error.call, errno: error.errno))
         }
         events(.keyState(KeySet()))
-    }
-
-    private func readFileBatch() {
-        loop.schedule(in: .zero) { [weak self] in
-            guard let self, !stopped, fd >= 0 else { return }
-            readable()
-            if !stopped { readFileBatch() }
-        }
     }
 
     /// One read per wake-up: a writer flooding the stream cannot starve the loop.
