@@ -18,5 +18,5 @@ let package = Package(
     targets: [
         .target(name: "CFuzzDriver"),
         .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"], swiftSettings: [.swiftLanguageMode(.v6)]),
-    ] + ["FuzzConfig", "FuzzEvemu", "FuzzPacketStream", "FuzzInputStream", "FuzzHIDDescriptor"].map(fuzzTarget)
+    ] + ["FuzzConfig", "FuzzEvemu", "FuzzPacketStream", "FuzzInputStream", "FuzzHIDDescriptor", "FuzzReportStream"].map(fuzzTarget)
 )

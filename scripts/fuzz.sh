@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzConfig FuzzEvemu FuzzPacketStream FuzzInputStream FuzzHIDDescriptor)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzConfig FuzzEvemu FuzzPacketStream FuzzInputStream FuzzHIDDescriptor FuzzReportStream)
 
 # lld: gold fails on these objects. Leaks are not reported: TOMLKit leaks the error of
 # every failed parse (a few hundred bytes), which would stop the config fuzzer at once.
