@@ -19,9 +19,7 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         if inProcess {
             do {
-                _ = try ConfigurationLoader.parse(
-                    try ConfigurationLoader.text(of: try ConfigurationLoader.bytes(atPath: file == "-" ? "/dev/stdin" : file), file: file),
-                    file: file)
+                _ = try ConfigurationLoader.load(path: ConfigArgument.path(file))
                 return
             } catch {
                 printError(error.description)
@@ -29,6 +27,6 @@ struct CheckConfigCommand: ParsableCommand {
             }
         }
         let config = try loadConfigurationOrExit(file)
-        print(ConfigurationSummary(config).text(file: file == "-" ? "(stdin)" : file))
+        print(ConfigurationSummary(config).text(file: ConfigArgument.name(file)))
     }
 }

@@ -26,9 +26,9 @@ import VKBDaemon
 /// parses it first (`ConfigurationChecker`): a file that crashes the TOML parser is
 /// refused like any other bad file. `path` "-" reads standard input.
 func loadConfigurationOrExit(_ path: String) throws -> BridgeConfiguration {
-    let name = path == "-" ? "(stdin)" : path
+    let name = ConfigArgument.name(path)
     do {
-        let bytes = try ConfigurationLoader.bytes(atPath: path == "-" ? "/dev/stdin" : path)
+        let bytes = try ConfigurationLoader.bytes(atPath: ConfigArgument.path(path))
         let loaded = try ConfigurationChecker.thisProgram.load(bytes, file: name)
         if let unchecked = loaded.unchecked {
             printError("warning: \(name): parsed without the check in a child process (\(unchecked))")
@@ -38,4 +38,12 @@ func loadConfigurationOrExit(_ path: String) throws -> BridgeConfiguration {
         printError(error.description)
         throw ExitCode(2)
     }
+}
+
+/// A config file argument: `-` is standard input.
+enum ConfigArgument {
+    /// What to open.
+    static func path(_ argument: String) -> String { argument == "-" ? "/dev/stdin" : argument }
+    /// What messages call it.
+    static func name(_ argument: String) -> String { argument == "-" ? "(stdin)" : argument }
 }

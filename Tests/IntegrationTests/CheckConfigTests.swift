@@ -18,6 +18,22 @@ import Testing
         #expect(out.contains("unbound bits: subshift3"))
     }
 
+    /// `check-config -`: the config on standard input, named "(stdin)" in what it prints.
+    @Test func standardInputIsReadForADash() async throws {
+        let tmp = try TemporaryDirectory()
+        let good = tmp.url.appendingPathComponent("ok.toml")
+        try BridgeProcess.config(port: 50995).write(to: good, atomically: true, encoding: .utf8)
+        let bad = tmp.url.appendingPathComponent("bad.toml")
+        try "[server]\nport = \"x\"\n".write(to: bad, atomically: true, encoding: .utf8)
+        for (file, status, text) in [(good, 0, "(stdin): OK"), (bad, 2, "(stdin):2: expected an integer for port")] {
+            let child = try ChildProcess(
+                executable: "/bin/sh", arguments: ["-c", "exec \"$0\" check-config - < \"$1\"", try TestBinaries.bridge, file.path])
+            #expect(try await child.waitForExit() == .exited(Int32(status)), "\(child.report())")
+            try await child.waitForOutputClosed()
+            #expect((child.stdout.lines + child.stderr.lines).contains { $0.hasPrefix(text) }, "\(child.report())")
+        }
+    }
+
     @Test func everyErrorIsPrintedWithFileAndLine() async throws {
         let tmp = try TemporaryDirectory()
         let file = tmp.url.appendingPathComponent("bad.toml")
